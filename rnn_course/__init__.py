@@ -1,0 +1,13 @@
+"""Helpers shared by the book, the notebooks and the hidden checks.
+
+Modules
+-------
+data
+    Offline loaders: IMDB reviews (deterministic splits) and GloVe vectors.
+gradcheck
+    Centred finite differences in float64 and relative errors.
+plots
+    Small matplotlib helpers used by the book's figures.
+
+No graded function of any notebook is importable from this package.
+"""

@@ -1,0 +1,80 @@
+"""Grading the sample submissions: exact scores, safe feedback, a table.
+
+The samples (autograder/samples/, written by make_samples.py) are
+graded in a scratch copy of the course with the same Makefile targets an
+instructor runs: `make samples autograde feedback grades`.
+"""
+
+import csv
+import re
+
+import pytest
+from conftest import make
+
+#: Chapter 1 is worth 14 points; what each sample must get.
+EXPECTED = {
+    "correct": 14,            # every function right
+    "correcto": 14,           # the same, in the Spanish assignment
+    "partly-wrong": 11,       # softmax (1) and embedding_backward (2) wrong
+    "raises": 13,             # dense_forward's cell raises before its def
+    "infinite-loop": 12,      # cosine_neighbours' cell never ends (2)
+    "deleted-test-cell": 14,  # the deleted test comes back, and passes
+    "edited-test-cell": 13,   # the real softmax test comes back, and fails
+}
+BROKEN = "broken-json"
+#: Short per-cell timeout for the test run; the course's own is longer.
+TIMEOUT = "NBGRADER_FLAGS=--Execute.timeout=40"
+
+
+@pytest.fixture(scope="module")
+def graded(course):
+    """Grade every sample; return the `make autograde` result."""
+    make("samples", course)
+    result = make("autograde", course, TIMEOUT, check=False)
+    make("feedback", course, check=False)
+    make("grades", course)
+    return result
+
+
+@pytest.fixture(scope="module")
+def grades(course, graded):
+    with open(course / "autograder" / "grades.csv", newline="") as f:
+        return {row["student_id"]: row for row in csv.DictReader(f)}
+
+
+@pytest.mark.parametrize(("student", "points"), EXPECTED.items())
+def test_exact_score_of_each_sample(grades, student, points):
+    row = grades[student]
+    assert float(row["max_score"]) == 14
+    assert float(row["score"]) == points, f"{student}: {row['score']}"
+
+
+def test_broken_notebook_is_reported_not_fatal(graded, grades):
+    output = graded.stdout + graded.stderr
+    assert BROKEN in output, "the broken submission is not named"
+    assert graded.returncode != 0, "a failed submission must be reported"
+    # Every other sample was still graded.
+    assert set(EXPECTED) <= set(grades)
+
+
+def feedback_pages(course):
+    return sorted((course / "autograder" / "feedback").glob("*/*/*.html"))
+
+
+def test_feedback_hides_hidden_tests_and_their_tracebacks(course, graded):
+    pages = feedback_pages(course)
+    students = {p.parent.parent.name for p in pages}
+    assert set(EXPECTED) <= students
+    for page in pages:
+        html = page.read_text("utf-8")
+        for leak in ("HIDDEN TESTS", "hidden_checks", "check_softmax(",
+                     "Traceback", ".py:"):
+            assert leak not in html, f"{leak!r} in {page}"
+
+
+def test_feedback_explains_failures(course, graded):
+    page = next(p for p in feedback_pages(course)
+                if p.parent.parent.name == "partly-wrong")
+    text = re.sub(r"<[^>]+>", "", page.read_text("utf-8"))
+    assert "AssertionError" in text
+    assert "softmax" in text.lower()
