@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 INSTALLED := $(VENV)/.installed
 # nbgrader reads its configuration from the current folder only.
-NBGRADER := cd autograder && $(BIN)/nbgrader
+NBGRADER := $(BIN)/nbgrader
 # Assignments (one per chapter and language): the folders of solutions/.
 ASSIGNMENTS ?= $(notdir $(wildcard solutions/[0-9]*))
 
@@ -34,12 +34,11 @@ book: $(INSTALLED)
 	$(BIN)/python book/build.py
 
 ## Every check of the course (builds the book first: tests read its HTML).
-test: book
+test: book lint
 	$(BIN)/python -m pytest
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check rnn_course autograder book tests
-	$(BIN)/nbqa ruff solutions
+	$(BIN)/ruff check rnn_course autograder book tests solutions
 
 ## Student: JupyterLab on the released notebooks, Validate button included.
 lab: $(INSTALLED)
@@ -47,7 +46,7 @@ lab: $(INSTALLED)
 
 ## Instructor: regenerate exercises/ from solutions/.
 release: $(INSTALLED)
-	for a in $(ASSIGNMENTS); do \
+	cd autograder && for a in $(ASSIGNMENTS); do \
 	  $(NBGRADER) generate_assignment $$a --force || exit 1; \
 	done
 
@@ -58,19 +57,19 @@ samples:
 
 ## Instructor: grade everything under autograder/submitted/.
 autograde: $(INSTALLED)
-	for a in $(ASSIGNMENTS); do \
+	cd autograder && for a in $(ASSIGNMENTS); do \
 	  $(NBGRADER) autograde $$a --create --force $(NBGRADER_FLAGS) || status=1; \
 	done; exit $${status:-0}
 
 ## Instructor: HTML feedback under autograder/feedback/.
 feedback: $(INSTALLED)
-	for a in $(ASSIGNMENTS); do \
+	cd autograder && for a in $(ASSIGNMENTS); do \
 	  $(NBGRADER) generate_feedback $$a --force $(NBGRADER_FLAGS) || status=1; \
 	done; exit $${status:-0}
 
 ## Instructor: the grade table, autograder/grades.csv.
 grades: $(INSTALLED)
-	$(NBGRADER) export --to grades.csv
+	cd autograder && $(NBGRADER) export --to grades.csv
 
 clean:
 	rm -rf _build

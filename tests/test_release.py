@@ -44,7 +44,7 @@ def test_release_holds_no_solution_or_hidden_test(path):
 
 
 def validate(path, *flags):
-    """Output of `nbgrader validate` run from autograder/, as nbgrader wants."""
+    """`nbgrader validate`, run from autograder/ as nbgrader wants."""
     return run([NBGRADER, "validate", str(path), *flags],
                cwd=ROOT / "autograder", check=False)
 

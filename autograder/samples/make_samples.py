@@ -26,8 +26,8 @@ SOFTMAX_NO_MAX = '''def softmax(z):
     return e / e.sum(axis=-1, keepdims=True)
 '''
 EMBEDDING_BACKWARD_OVERWRITES = '''def embedding_backward(dout, cache):
-    ids, E = cache
-    dE = np.zeros_like(E)
+    ids, V = cache
+    dE = np.zeros((V, dout.shape[-1]))
     dE[ids] += dout
     return dE
 '''

@@ -1,0 +1,466 @@
+"""Helpers shared by the hidden checks: tolerances, messages, safe calls.
+
+A check never lets the student's code crash it: :func:`call` runs the
+student's function and turns any exception into an :class:`AssertionError`
+that names the exception and the student's line that raised it; the
+``expect_*`` helpers turn a wrong type, shape, dtype, a NaN or a wrong
+value into an :class:`AssertionError` with a hint. Every message exists
+in English and Spanish (:class:`Text`) and never shows the hidden inputs.
+"""
+
+import copy
+import functools
+import linecache
+import math
+import numbers
+import traceback
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+
+from rnn_course.gradcheck import RTOL_FLOAT64, relative_error
+
+#: Languages of the notebooks, hence of the messages.
+LANGUAGES = ("en", "es")
+
+#: Largest norm-wise relative error between a float64 gradient of the
+#: student and the oracle's (``tf.GradientTape`` or centred differences).
+GRAD_RTOL = RTOL_FLOAT64
+
+#: Largest norm-wise relative error between a float64 value of the
+#: student (activation, probability, loss, layer output, similarity) and
+#: the oracle's. Both compute the same float64 function, so they agree to
+#: a few ulps; float32 arithmetic (error ~1e-7) fails on purpose.
+VALUE_RTOL = 1e-9
+
+#: Longest excerpt of a student's exception message quoted back.
+MAX_QUOTE = 300
+
+
+class Text(NamedTuple):
+    """One message in both languages of the course."""
+
+    en: str
+    es: str
+
+    def pick(self, lang):
+        """The message in ``lang``."""
+        return self.es if lang == "es" else self.en
+
+    def format(self, **fields):
+        """Both messages with ``str.format(**fields)`` applied."""
+        return Text(self.en.format(**fields), self.es.format(**fields))
+
+
+def check_lang(lang):
+    """Raise ValueError unless ``lang`` is a language of the course."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {LANGUAGES}, not {lang!r}")
+
+
+def render(lang, *parts):
+    """Join the parts (Text, str or None) into one message in ``lang``."""
+    words = []
+    for part in parts:
+        if part is None:
+            continue
+        words.append(part.pick(lang) if isinstance(part, Text) else part)
+    message = ""
+    for word in (word.strip() for word in words):
+        if not word:
+            continue
+        glue = "" if not message or word[0] in ".,;:)" else " "
+        message += glue + word
+    return message
+
+
+def fail(lang, *parts):
+    """Raise AssertionError with the parts rendered in ``lang``."""
+    raise AssertionError(render(lang, *parts))
+
+
+def _quote(error):
+    """``TypeError: message`` of an exception, short and never raising."""
+    try:
+        message = str(error)
+    except Exception:  # a hostile __str__
+        message = ""
+    if len(message) > MAX_QUOTE:
+        message = message[:MAX_QUOTE] + "..."
+    name = type(error).__name__
+    return f"{name}: {message}" if message else name
+
+
+def _student_line(error, fn):
+    """(line number, source) of the student's deepest frame, or None."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    found = None
+    for frame, lineno in traceback.walk_tb(error.__traceback__):
+        if frame.f_code.co_filename == code.co_filename:
+            found = frame, lineno
+    if found is None:
+        return None
+    frame, lineno = found
+    source = linecache.getline(code.co_filename, lineno, frame.f_globals)
+    return lineno, source.strip()
+
+
+def _same(before, after):
+    """True when an argument is unchanged by the student's call."""
+    if isinstance(before, np.ndarray):
+        return (
+            isinstance(after, np.ndarray)
+            and before.dtype == after.dtype
+            and before.shape == after.shape
+            and np.array_equal(before, after, equal_nan=True)
+        )
+    return True
+
+
+def call(fn, args, *, name, arg_names, lang, frozen=None):
+    """Call ``fn(*args)`` on copies of ``args``; fail instead of raising.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function.
+    args : tuple
+        Positional arguments; ``fn`` receives deep copies, so the check's
+        own arrays survive whatever ``fn`` does.
+    name : str
+        Name of the graded function, used in messages.
+    arg_names : tuple of str
+        Name of each argument, used in messages.
+    lang : {"en", "es"}
+    frozen : tuple of str, optional
+        Arguments that ``fn`` must not modify in place (default: every
+        NumPy array argument).
+
+    Returns
+    -------
+    object
+        What ``fn`` returned.
+
+    Raises
+    ------
+    AssertionError
+        If ``fn`` raised (the message names the exception and the
+        student's line) or modified a frozen argument.
+    """
+    check_lang(lang)
+    given = copy.deepcopy(tuple(args))
+    raised = None
+    try:
+        with np.errstate(all="ignore"):
+            result = fn(*given)
+    except (Exception, SystemExit) as error:
+        # Fail outside the handler: no chained traceback into this module.
+        # KeyboardInterrupt (nbgrader's timeout) is let through.
+        raised = error, _quote(error), _student_line(error, fn)
+    if raised is not None:
+        error, quote, where = raised
+        detail = None
+        if where is not None:
+            lineno, source = where
+            detail = Text(
+                f"(line {lineno} of its cell: `{source}`).",
+                f"(línea {lineno} de su celda: `{source}`).",
+            )
+        if isinstance(error, NotImplementedError):
+            hint = Text(
+                "Write your code in place of `raise NotImplementedError()`.",
+                "Escribe tu código en lugar de "
+                "`raise NotImplementedError()`.",
+            )
+        elif isinstance(error, (ValueError, IndexError, TypeError)):
+            hint = Text(
+                "Run the visible tests and check the shapes of the arrays "
+                "on that line.",
+                "Ejecuta las pruebas visibles y revisa las formas de los "
+                "arrays de esa línea.",
+            )
+        else:
+            hint = None
+        fail(
+            lang,
+            Text(f"{name} raised {quote}", f"{name} lanzó {quote}"),
+            detail if detail is not None else ".",
+            hint,
+        )
+    if frozen is None:
+        frozen = tuple(
+            arg for arg, value in zip(arg_names, args, strict=True)
+            if isinstance(value, np.ndarray)
+        )
+    for arg, before, after in zip(arg_names, args, given, strict=True):
+        if arg in frozen and not _same(before, after):
+            fail(
+                lang,
+                Text(
+                    f"{name} modified its argument `{arg}` in place. "
+                    "Build a new array instead (e.g. "
+                    f"`{arg} * mask`, `{arg} - m`, or `{arg}.copy()` "
+                    f"before assigning into it): the caller still needs "
+                    f"`{arg}`.",
+                    f"{name} modificó su argumento `{arg}` in situ. Crea "
+                    f"un array nuevo (p. ej. `{arg} * mask`, `{arg} - m` "
+                    f"o `{arg}.copy()` antes de asignar en él): quien "
+                    f"llama aún necesita `{arg}`.",
+                ),
+            )
+    return result
+
+
+def _missing_return(what):
+    return Text(
+        f"{what} is None: did you forget the `return`?",
+        f"{what} es None: ¿olvidaste el `return`?",
+    )
+
+
+def expect_tuple(value, n, *, what, lang, names=""):
+    """Check that ``value`` is a tuple (or list) of ``n`` items.
+
+    ``what`` names the value (e.g. ``"dense_forward"``); ``names`` (e.g.
+    ``"(out, cache)"``) lists the expected items in the message.
+    """
+    what = what.pick(lang) if isinstance(what, Text) else what
+    if value is None:
+        fail(lang, _missing_return(what))
+    if isinstance(value, (tuple, list)):
+        if len(value) == n:
+            return tuple(value)
+        got = Text(
+            f"a {type(value).__name__} of {len(value)} items",
+            f"un objeto {type(value).__name__} de {len(value)} elementos",
+        )
+    else:
+        got = Text(
+            f"an object of type {type(value).__name__}",
+            f"un objeto {type(value).__name__}",
+        )
+    fail(
+        lang,
+        Text(
+            f"{what} must be a tuple of {n} items {names}, not",
+            f"{what} debe ser una tupla de {n} elementos {names}, no",
+        ),
+        got,
+        ".",
+    )
+
+
+def expect_array(
+    value, *, what, shape, lang, kind="float", shape_hint=None,
+    finite_hint=None,
+):
+    """Check type, dtype kind, shape and finiteness of an output array.
+
+    Parameters
+    ----------
+    value : object
+        What the student returned.
+    what : Text or str
+        Name of the output in messages, e.g. ``"softmax(z)"``.
+    shape : tuple of int
+        Expected shape.
+    lang : {"en", "es"}
+    kind : {"float", "int"}
+        Expected kind of dtype.
+    shape_hint, finite_hint : Text, optional
+        Hints added when the shape is wrong / when a value is NaN or inf.
+
+    Returns
+    -------
+    np.ndarray
+        ``value`` as a plain ndarray.
+    """
+    label = what.pick(lang) if isinstance(what, Text) else what
+    if value is None:
+        fail(lang, _missing_return(label))
+    if not isinstance(value, np.ndarray):
+        got = type(value).__name__
+        fail(
+            lang,
+            Text(
+                f"{label} must be a NumPy array, not an object of type "
+                f"{got}.",
+                f"{label} debe ser un array de NumPy, no un objeto {got}.",
+            ),
+        )
+    value = np.asarray(value)
+    wanted = np.floating if kind == "float" else np.integer
+    if not np.issubdtype(value.dtype, wanted):
+        fail(
+            lang,
+            Text(
+                f"{label} must hold {kind}s; its dtype is {value.dtype}.",
+                f"{label} debe contener "
+                f"{'floats' if kind == 'float' else 'enteros'}; "
+                f"su dtype es {value.dtype}.",
+            ),
+        )
+    shape = tuple(shape)
+    if value.shape != shape:
+        fail(
+            lang,
+            Text(
+                f"{label} has shape {value.shape}; expected {shape}.",
+                f"{label} tiene forma {value.shape}; se esperaba {shape}.",
+            ),
+            shape_hint,
+        )
+    if kind == "float" and not np.all(np.isfinite(value)):
+        fail(
+            lang,
+            Text(
+                f"{label} contains NaN or inf values.",
+                f"{label} contiene valores NaN o inf.",
+            ),
+            finite_hint,
+        )
+    return value
+
+
+def expect_scalar(value, *, what, lang, hint=None, finite_hint=None):
+    """Check that ``value`` is one finite real number; return it as float.
+
+    Python and NumPy floats and 0-d arrays are accepted; arrays with an
+    axis are not (a loss is one number, not one per example).
+    """
+    label = what.pick(lang) if isinstance(what, Text) else what
+    if value is None:
+        fail(lang, _missing_return(label))
+    if isinstance(value, np.ndarray):
+        if value.ndim != 0:
+            fail(
+                lang,
+                Text(
+                    f"{label} must be one number (a float), not an array "
+                    f"of shape {value.shape}.",
+                    f"{label} debe ser un solo número (un float), no un "
+                    f"array de forma {value.shape}.",
+                ),
+                hint,
+            )
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, numbers.Real
+    ):
+        got = type(value).__name__
+        fail(
+            lang,
+            Text(
+                f"{label} must be a float, not an object of type {got}.",
+                f"{label} debe ser un float, no un objeto {got}.",
+            ),
+        )
+    value = float(value)
+    if not math.isfinite(value):
+        fail(
+            lang,
+            Text(
+                f"{label} is {value}, not a finite number.",
+                f"{label} vale {value}, no es un número finito.",
+            ),
+            finite_hint,
+        )
+    return value
+
+
+def expect_close(actual, expected, *, what, lang, rtol, case=None,
+                 hint=None):
+    """Fail unless ``relative_error(actual, expected) <= rtol``.
+
+    Parameters
+    ----------
+    actual, expected : array_like or float, same shape
+        The student's value and the oracle's.
+    what : Text or str
+        Name of the value in messages.
+    rtol : float
+        One of the tolerances of this module.
+    case : Text, optional
+        Which kind of input failed, e.g. "for name='tanh'" (never the
+        input itself).
+    hint : Text, optional
+        What to look at.
+    """
+    error = relative_error(actual, expected)
+    if error <= rtol:  # False for NaN
+        return
+    label = what.pick(lang) if isinstance(what, Text) else what
+    dtype = getattr(np.asarray(actual), "dtype", None)
+    note = None
+    if dtype is not None and dtype != np.float64:
+        note = Text(
+            f"It has dtype {dtype}: compute in float64.",
+            f"Tiene dtype {dtype}: calcula en float64.",
+        )
+    fail(
+        lang,
+        Text(
+            f"{label} does not match the expected value",
+            f"{label} no coincide con el valor esperado",
+        ),
+        case,
+        Text(
+            f"(relative error {error:.1e}, tolerance {rtol:.0e}).",
+            f"(error relativo {error:.1e}, tolerancia {rtol:.0e}).",
+        ),
+        note,
+        hint,
+    )
+
+
+def hidden_check(check):
+    """Decorate ``check_<function>(student_fn, lang)`` to fail cleanly.
+
+    The decorated check validates ``lang`` (ValueError: a bug of the
+    notebook, not of the student), fails if ``student_fn`` is not
+    callable, and turns any other exception raised while inspecting the
+    student's output (an object of an unexpected kind, say) into an
+    AssertionError, so that a submission never crashes the check.
+    """
+    name = check.__name__.removeprefix("check_")
+
+    @functools.wraps(check)
+    def wrapper(student_fn, lang="en"):
+        check_lang(lang)
+        if not callable(student_fn):
+            got = type(student_fn).__name__
+            fail(
+                lang,
+                Text(
+                    f"{name} must be a function, not an object of type "
+                    f"{got}.",
+                    f"{name} debe ser una función, no un objeto {got}.",
+                ),
+            )
+        crashed = None
+        try:
+            # nbgrader fails a test cell that writes to stderr: no
+            # warnings from the oracles or from the student's code.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return check(student_fn, lang)
+        except AssertionError:
+            raise
+        except Exception as error:
+            crashed = _quote(error)
+        fail(
+            lang,
+            Text(
+                f"The output of {name} could not be checked ({crashed}). "
+                "Return exactly what the docstring describes: the same "
+                "types, shapes and order.",
+                f"No se pudo comprobar la salida de {name} ({crashed}). "
+                "Devuelve exactamente lo que describe el docstring: los "
+                "mismos tipos, formas y orden.",
+            ),
+        )
+
+    return wrapper

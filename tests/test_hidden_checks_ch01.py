@@ -1,0 +1,617 @@
+"""The hidden checks of chapter 1, proven both ways.
+
+For every graded function of ``01-embeddings-activations``:
+
+* the reference solution, taken from the solution notebooks (English and
+  Spanish), passes its check;
+* several plausible wrong implementations (mutants) fail it with an
+  AssertionError whose message is in the requested language;
+* a function that raises (the released stub), returns None or returns
+  an object of the wrong kind fails it with an AssertionError.
+
+Finally each solution notebook is executed once, hidden tests included.
+"""
+
+import os
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+AUTOGRADER = ROOT / "autograder"
+sys.path.insert(0, str(AUTOGRADER))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from hidden_checks import ch01  # noqa: E402
+from notebook_code import notebook_functions, notebook_path  # noqa: E402
+
+SLUG = "01-embeddings-activations"
+FUNCTIONS = [
+    "activation_forward",
+    "activation_backward",
+    "softmax",
+    "binary_cross_entropy",
+    "binary_cross_entropy_grad",
+    "dense_forward",
+    "dense_backward",
+    "embedding_forward",
+    "embedding_backward",
+    "cosine_neighbours",
+]
+
+
+@pytest.fixture(scope="module", params=["en", "es"])
+def reference(request):
+    """(lang, namespace of the solution notebook in that language)."""
+    lang = request.param
+    return lang, notebook_functions(notebook_path(SLUG, lang))
+
+
+@pytest.fixture(scope="module")
+def ref_en():
+    return notebook_functions(notebook_path(SLUG, "en"))
+
+
+def check_of(name):
+    return getattr(ch01, f"check_{name}")
+
+
+# ------------------------------------------------------------ references
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_reference_passes(reference, name):
+    lang, namespace = reference
+    check_of(name)(namespace[name], lang=lang)
+
+
+def test_notebooks_define_the_same_functions(ref_en):
+    es = notebook_functions(notebook_path(SLUG, "es"))
+    for name in FUNCTIONS:
+        assert callable(ref_en[name]) and callable(es[name]), name
+
+
+# --------------------------------------------------------------- mutants
+# Each mutant is a plausible student mistake; the comment says which.
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _act(z, name):
+    if name == "sigmoid":
+        return _sigmoid(z)
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "relu":
+        return np.maximum(0.0, z)
+    raise ValueError(name)
+
+
+def af_sigmoid_sign(z, name):
+    # sigmoid written with exp(+z)
+    a = 1.0 / (1.0 + np.exp(z)) if name == "sigmoid" else _act(z, name)
+    return a, (a, name)
+
+
+def af_relu_abs(z, name):
+    # relu as |z|
+    a = np.abs(z) if name == "relu" else _act(z, name)
+    return a, (a, name)
+
+
+def af_tanh_half(z, name):
+    # tanh as 2 sigmoid(z) - 1 (that is tanh(z / 2))
+    a = 2.0 * _sigmoid(z) - 1.0 if name == "tanh" else _act(z, name)
+    return a, (a, name)
+
+
+def af_no_value_error(z, name):
+    # unknown names fall back to the identity
+    a = _act(z, name) if name in ("sigmoid", "tanh", "relu") else z
+    return a, (a, name)
+
+
+def af_cache_z(z, name):
+    # caches z instead of a
+    return _act(z, name), (z, name)
+
+
+def af_returns_a_only(z, name):
+    # forgets the cache
+    return _act(z, name)
+
+
+def _dact(a, name):
+    if name == "sigmoid":
+        return a * (1.0 - a)
+    if name == "tanh":
+        return 1.0 - a**2
+    return (a > 0).astype(float)
+
+
+def ab_tanh_one_minus_a(da, cache):
+    # tanh'(z) written as 1 - a
+    a, name = cache
+    return da * (1.0 - a) if name == "tanh" else da * _dact(a, name)
+
+
+def ab_sigmoid_one_plus_a(da, cache):
+    # sigmoid'(z) written as a (1 + a)
+    a, name = cache
+    return da * a * (1.0 + a) if name == "sigmoid" else da * _dact(a, name)
+
+
+def ab_relu_lets_negatives_through(da, cache):
+    # relu'(z) taken as 1 where a >= 0, i.e. everywhere
+    a, name = cache
+    return da * (a >= 0) if name == "relu" else da * _dact(a, name)
+
+
+def ab_forgets_da(da, cache):
+    # returns f'(z) without the chain rule
+    a, name = cache
+    return _dact(a, name) + 0.0 * da
+
+
+def ab_relu_in_place(da, cache):
+    # right values, but zeroes the caller's da in place
+    a, name = cache
+    if name == "relu":
+        da[a <= 0] = 0.0
+        return da
+    return da * _dact(a, name)
+
+
+def sm_no_shift(z):
+    # no max subtraction: exp(1000) overflows
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def sm_axis0(z):
+    # normalises the columns
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def sm_global_max(z):
+    # one maximum for the whole array: far rows underflow to 0 / 0
+    e = np.exp(z - np.max(z))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def sm_no_keepdims(z):
+    # sums without keepdims broadcast against the wrong axis
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1)
+
+
+def sm_in_place(z):
+    # right values, but shifts the caller's z in place
+    z -= z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def bce_missing_negative_term(p, y):
+    # forgets (1 - y) log(1 - p)
+    return float(-np.mean(y * np.log(p)))
+
+
+def bce_sum(p, y):
+    # sum instead of mean
+    return float(-np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def bce_no_minus(p, y):
+    # forgets the minus sign
+    return float(np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def bce_per_example(p, y):
+    # returns the loss of each example, not the mean
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def bceg_no_mean(p, y):
+    # forgets the 1/N of the mean
+    return -(y / p - (1 - y) / (1 - p))
+
+
+def bceg_p_minus_y(p, y):
+    # the gradient with respect to the logit
+    return p - y
+
+
+def bceg_p_minus_y_mean(p, y):
+    # the gradient with respect to the logit, with 1/N
+    return (p - y) / len(p)
+
+
+def bceg_sign(p, y):
+    # flipped sign
+    return (y / p - (1 - y) / (1 - p)) / len(p)
+
+
+def df_transposed(x, W, b):
+    # x W^T: breaks on non-square W
+    return x @ W.T + b, (x, W, b)
+
+
+def df_no_bias(x, W, b):
+    # forgets b
+    return x @ W, (x, W, b)
+
+
+def df_w_first(x, W, b):
+    # W^T x^T transposed back wrongly: (M, N) output
+    return (W.T @ x.T) + b[:, None], (x, W, b)
+
+
+def df_cache_order(x, W, b):
+    # cache in another order
+    return x @ W + b, (W, x, b)
+
+
+def db_not_summed(dout, cache):
+    # db = dout, not summed over the batch
+    x, W, b = cache
+    return dout @ W.T, x.T @ dout, dout
+
+
+def db_dW_mean(dout, cache):
+    # dW = x^T dout / N
+    x, W, b = cache
+    return dout @ W.T, x.T @ dout / len(x), dout.sum(axis=0)
+
+
+def db_dx_no_transpose(dout, cache):
+    # dx = dout W: shapes clash on non-square W
+    x, W, b = cache
+    return dout @ W, x.T @ dout, dout.sum(axis=0)
+
+
+def db_db_mean(dout, cache):
+    # db as a mean over the batch
+    x, W, b = cache
+    return dout @ W.T, x.T @ dout, dout.mean(axis=0)
+
+
+def db_db_wrong_axis(dout, cache):
+    # db summed over the features
+    x, W, b = cache
+    return dout @ W.T, x.T @ dout, dout.sum(axis=1)
+
+
+def db_dW_transposed(dout, cache):
+    # dW = dout^T x, shape (M, D)
+    x, W, b = cache
+    return dout @ W.T, dout.T @ x, dout.sum(axis=0)
+
+
+def ef_ids_transposed(ids, E):
+    # indexes with ids.T: (T, N, D)
+    return E[ids.T], (ids, E.shape[0])
+
+
+def ef_flattened(ids, E):
+    # loses the (N, T) layout
+    return E[ids.ravel()], (ids, E.shape[0])
+
+
+def ef_columns(ids, E):
+    # picks columns of E instead of rows
+    return np.take(E, ids, axis=1, mode="wrap"), (ids, E.shape[0])
+
+
+def ef_cache_E(ids, E):
+    # caches E instead of V
+    return E[ids], (ids, E)
+
+
+def eb_overwrite(dout, cache):
+    # dE[ids] += dout: repeated ids do not accumulate
+    ids, V = cache
+    dE = np.zeros((V, dout.shape[-1]))
+    dE[ids] += dout
+    return dE
+
+
+def eb_assign(dout, cache):
+    # dE[ids] = dout: same mistake, spelled differently
+    ids, V = cache
+    dE = np.zeros((V, dout.shape[-1]))
+    dE[ids] = dout
+    return dE
+
+
+def eb_v_from_ids(dout, cache):
+    # V guessed as ids.max() + 1: wrong shape when the last ids are unused
+    ids, V = cache
+    dE = np.zeros((ids.max() + 1, dout.shape[-1]))
+    np.add.at(dE, ids, dout)
+    return dE
+
+
+def eb_mean_of_repeats(dout, cache):
+    # averages repeated ids instead of summing them
+    ids, V = cache
+    dE = np.zeros((V, dout.shape[-1]))
+    np.add.at(dE, ids, dout)
+    counts = np.bincount(ids.ravel(), minlength=V)
+    return dE / np.maximum(counts, 1)[:, None]
+
+
+def _cos(E, v):
+    return (E @ v) / (np.linalg.norm(E, axis=1) * np.linalg.norm(v))
+
+
+def cn_dot_product(E, v, k):
+    # unnormalised dot product
+    sims = E @ v
+    ids = np.argsort(-sims)[:k]
+    return ids, sims[ids]
+
+
+def cn_ascending(E, v, k):
+    # least similar first
+    sims = _cos(E, v)
+    ids = np.argsort(sims)[:k]
+    return ids, sims[ids]
+
+
+def cn_top_k_ascending(E, v, k):
+    # the right k rows, most similar last
+    sims = _cos(E, v)
+    ids = np.argsort(sims)[-k:]
+    return ids, sims[ids]
+
+
+def cn_dot_sims(E, v, k):
+    # ranks by cosine but returns the raw dot products
+    ids = np.argsort(-_cos(E, v))[:k]
+    return ids, (E @ v)[ids]
+
+
+def cn_v_not_normalised(E, v, k):
+    # divides by ||E_i|| only: right order, wrong values
+    sims = (E @ v) / np.linalg.norm(E, axis=1)
+    ids = np.argsort(-sims)[:k]
+    return ids, sims[ids]
+
+
+def cn_skips_first(E, v, k):
+    # drops the most similar row, assuming it is the query itself
+    sims = _cos(E, v)
+    ids = np.argsort(-sims)[1:k + 1]
+    return ids, sims[ids]
+
+
+def cn_rows_in_index_order(E, v, k):
+    # the right rows, sorted by row number instead of similarity
+    sims = _cos(E, v)
+    ids = np.sort(np.argsort(-sims)[:k])
+    return ids, sims[ids]
+
+
+MUTANTS = {
+    "activation_forward": [
+        af_sigmoid_sign, af_relu_abs, af_tanh_half, af_no_value_error,
+        af_cache_z, af_returns_a_only,
+    ],
+    "activation_backward": [
+        ab_tanh_one_minus_a, ab_sigmoid_one_plus_a,
+        ab_relu_lets_negatives_through, ab_forgets_da, ab_relu_in_place,
+    ],
+    "softmax": [
+        sm_no_shift, sm_axis0, sm_global_max, sm_no_keepdims, sm_in_place,
+    ],
+    "binary_cross_entropy": [
+        bce_missing_negative_term, bce_sum, bce_no_minus, bce_per_example,
+    ],
+    "binary_cross_entropy_grad": [
+        bceg_no_mean, bceg_p_minus_y, bceg_p_minus_y_mean, bceg_sign,
+    ],
+    "dense_forward": [
+        df_transposed, df_no_bias, df_w_first, df_cache_order,
+    ],
+    "dense_backward": [
+        db_not_summed, db_dW_mean, db_dx_no_transpose, db_db_mean,
+        db_db_wrong_axis, db_dW_transposed,
+    ],
+    "embedding_forward": [
+        ef_ids_transposed, ef_flattened, ef_columns, ef_cache_E,
+    ],
+    "embedding_backward": [
+        eb_overwrite, eb_assign, eb_v_from_ids, eb_mean_of_repeats,
+    ],
+    "cosine_neighbours": [
+        cn_dot_product, cn_ascending, cn_top_k_ascending, cn_dot_sims,
+        cn_v_not_normalised, cn_skips_first, cn_rows_in_index_order,
+    ],
+}
+
+#: A word of the message expected for some mutants: the hint they need.
+EXPECTED_HINT = {
+    "sm_no_shift": "maximum of each row",
+    "sm_global_max": "maximum of each row",
+    "sm_in_place": "in place",
+    "ab_relu_in_place": "in place",
+    "ab_tanh_one_minus_a": "1 - a**2",
+    "eb_overwrite": "np.add.at",
+    "eb_assign": "np.add.at",
+    "db_not_summed": "sum dout over the batch",
+    "db_dW_mean": "Do not divide dW by N",
+    "db_db_mean": "Do not divide db by N",
+    "bce_sum": "not the sum",
+    "bce_per_example": "one number",
+    "bce_no_minus": "sign",
+    "bceg_no_mean": "1/N",
+    "bceg_p_minus_y": "logit",
+    "bceg_p_minus_y_mean": "logit",
+    "cn_dot_product": "plain dot product",
+    "cn_ascending": "least similar",
+    "cn_skips_first": "not the k most similar",
+    "cn_top_k_ascending": "wrong order",
+    "cn_rows_in_index_order": "wrong order",
+    "df_no_bias": "bias",
+    "df_cache_order": "(x, W, b)",
+    "ef_cache_E": "(ids, V)",
+    "af_cache_z": "(a, name)",
+    "af_no_value_error": "ValueError",
+    "db_dx_no_transpose": "raised ValueError",
+}
+
+MUTANT_CASES = [
+    pytest.param(name, mutant, id=f"{name}-{mutant.__name__}")
+    for name, mutants in MUTANTS.items()
+    for mutant in mutants
+]
+
+
+def _failure(name, fn, lang):
+    """The AssertionError message of check_<name>(fn, lang)."""
+    with pytest.raises(AssertionError) as caught:
+        check_of(name)(fn, lang=lang)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(("name", "mutant"), MUTANT_CASES)
+def test_mutant_fails(name, mutant):
+    english = _failure(name, mutant, "en")
+    spanish = _failure(name, mutant, "es")
+    assert english and spanish
+    assert english != spanish, "the Spanish message is not translated"
+    hint = EXPECTED_HINT.get(mutant.__name__)
+    if hint is not None:
+        assert hint in english, english
+    for message in (english, spanish):
+        assert "Traceback" not in message
+        assert "hidden_checks" not in message
+
+
+def test_at_least_two_mutants_per_function():
+    assert set(MUTANTS) == set(FUNCTIONS)
+    assert all(len(mutants) >= 2 for mutants in MUTANTS.values())
+
+
+def test_spanish_message_example():
+    message = _failure("embedding_backward", eb_overwrite, "es")
+    assert "no coincide con el valor esperado" in message
+    assert "deben sumarse" in message
+
+
+# ------------------------------------------- broken or hostile submissions
+
+
+def _stub(*args):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def _returns_none(*args):
+    return None
+
+
+def _returns_text(*args):
+    return "out"
+
+
+def _returns_object_array(*args):
+    return np.array([object()]), (np.array([object()]), object())
+
+
+def _exits(*args):
+    raise SystemExit(1)
+
+
+def _recurses(*args):
+    return _recurses(*args)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize(
+    "broken",
+    [_stub, _returns_none, _returns_text, _returns_object_array, _exits,
+     _recurses],
+    ids=lambda fn: fn.__name__.strip("_"),
+)
+def test_broken_submission_fails(name, broken):
+    message = _failure(name, broken, "en")
+    if broken is _stub:
+        assert "raised NotImplementedError" in message
+        assert "raise NotImplementedError()" in message  # the student line
+
+
+def test_not_a_function_fails():
+    with pytest.raises(AssertionError, match="must be a function"):
+        ch01.check_softmax(None)
+
+
+def test_unknown_language_is_an_error(ref_en):
+    with pytest.raises(ValueError, match="lang"):
+        ch01.check_softmax(ref_en["softmax"], lang="fr")
+
+
+def test_checks_leave_global_state_alone(ref_en):
+    import keras
+
+    np_state = np.random.get_state()
+    py_state = random.getstate()
+    floatx = keras.config.floatx()
+    for name in FUNCTIONS:
+        check_of(name)(ref_en[name])
+    after = np.random.get_state()
+    assert all(
+        np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+        for a, b in zip(np_state, after, strict=True)
+    )
+    assert random.getstate() == py_state
+    assert keras.config.floatx() == floatx
+
+
+# ------------------------------------------------- the notebooks themselves
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_solution_notebook_runs_clean(lang, monkeypatch):
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    path = notebook_path(SLUG, lang)
+    nb = nbformat.read(path, as_version=4)
+    monkeypatch.setenv(
+        "PYTHONPATH",
+        os.pathsep.join(
+            p for p in (str(AUTOGRADER), os.environ.get("PYTHONPATH")) if p
+        ),
+    )
+    client = nbclient.NotebookClient(
+        nb, kernel_name="python3", timeout=120,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    passed = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        grade = cell.metadata.get("nbgrader", {}).get("grade", False)
+        for output in cell.outputs:
+            assert output.output_type != "error", output
+            # nbgrader gives 0 points to a test cell that writes to stderr
+            # and partial credit to one that ends with a value.
+            if grade:
+                assert output.get("name") != "stderr", output
+                assert output.output_type != "execute_result", output
+        if grade:
+            text = "".join(
+                o.get("text", "") for o in cell.outputs
+                if o.output_type == "stream" and o.name == "stdout"
+            )
+            assert text.strip(), cell.metadata["nbgrader"]["grade_id"]
+            passed += 1
+    assert passed == len(FUNCTIONS)
