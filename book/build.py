@@ -32,6 +32,8 @@ LANGUAGES = {
         "name": "Español",
         "choose": "Elige el idioma del curso",
         "search": "Buscar en el curso…",
+        "show_code": "Mostrar el código",
+        "hide_code": "Ocultar el código",
         "description": "Curso abierto de redes neuronales recurrentes, "
         "de los embeddings al análisis de sentimiento.",
     },
@@ -40,6 +42,8 @@ LANGUAGES = {
         "name": "English",
         "choose": "Choose the language of the course",
         "search": "Search the course…",
+        "show_code": "Show the code",
+        "hide_code": "Hide the code",
         "description": "An open course on recurrent neural networks, "
         "from embeddings to sentiment analysis.",
     },
@@ -54,6 +58,13 @@ def site_config(lang):
     config["sphinx"]["config"]["html_theme_options"] = {
         "search_bar_text": LANGUAGES[lang]["search"],
     }
+    # The toggle of folded code cells (myst-nb), in the site's language.
+    config["sphinx"]["config"]["nb_code_prompt_show"] = (
+        LANGUAGES[lang]["show_code"]
+    )
+    config["sphinx"]["config"]["nb_code_prompt_hide"] = (
+        LANGUAGES[lang]["hide_code"]
+    )
     # Extension folders are relative to the repository, not to the copy.
     extensions = config["sphinx"].get("local_extensions", {})
     for name, folder in extensions.items():

@@ -9,8 +9,10 @@ from conftest import LANGS, ROOT
 from sources import read_notebook, solution_lines
 
 OTHER = {"es": "en", "en": "es"}
-#: Interface strings that only a localised theme writes.
-INTERFACE = {"es": "Buscar", "en": "Search"}
+#: Interface strings that only a localised theme writes: the search box,
+#: and the previous/next links at the foot of each page.
+INTERFACE = {"es": ("Buscar", ("anterior", "siguiente")),
+             "en": ("Search", ("previous", "next"))}
 EXTERNAL = re.compile(r"^(https?:)?//", re.I)
 
 
@@ -63,7 +65,13 @@ def test_each_site_is_localised(built_html, lang):
     for page in pages:
         text = page.read_text("utf-8")
         assert parse(page).html_lang == lang, page
-        assert INTERFACE[lang] in text, f"{page}: interface not in {lang}"
+        search, prev_next = INTERFACE[lang]
+        assert "Show code cell" not in text, f"{page}: myst-nb toggle"
+        assert search in text, f"{page}: search box not in {lang}"
+        assert any(f'"prev-next-subtitle">{word}</p>' in text
+                   for word in prev_next), (
+            f"{page}: previous/next links not in {lang}"
+        )
     # Sphinx writes the search index with the language's stemmer.
     assert (built_html / lang / "searchindex.js").exists()
     language_data = (built_html / lang / "_static" / "language_data.js")
