@@ -87,3 +87,24 @@ def test_feedback_explains_failures(course, graded):
     text = re.sub(r"<[^>]+>", "", page.read_text("utf-8"))
     assert "AssertionError" in text
     assert "softmax" in text.lower()
+
+
+def test_samples_are_current_and_look_like_submissions():
+    # make_samples.py writes them from the current release and solutions.
+    import json
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "autograder" / "samples"))
+    import make_samples
+
+    for student, (lang, notebook) in make_samples.samples().items():
+        path = (ROOT / "autograder" / "samples" / student
+                / f"{make_samples.SLUG}-{lang}" / make_samples.NOTEBOOK)
+        text = path.read_text("utf-8")
+        assert "SOLUTION" not in text and "HIDDEN TESTS" not in text
+        if isinstance(notebook, str):
+            assert text == notebook, f"{path}: run make_samples.py"
+        else:
+            assert json.loads(text) == notebook, f"{path}: run make_samples.py"

@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SLUG = "01-embeddings-activations"
 NOTEBOOK = f"{SLUG}.ipynb"
-SOLUTION = re.compile(r"^\s*### (BEGIN|END) SOLUTION\n", re.M)
+SOLUTION = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 
 # Wrong answers a student could write (the hidden checks must catch them).
 SOFTMAX_NO_MAX = '''def softmax(z):
