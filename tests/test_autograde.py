@@ -99,9 +99,9 @@ def test_samples_are_current_and_look_like_submissions():
     sys.path.insert(0, str(ROOT / "autograder" / "samples"))
     import make_samples
 
-    for student, (lang, notebook) in make_samples.samples().items():
-        path = (ROOT / "autograder" / "samples" / student
-                / f"{make_samples.SLUG}-{lang}" / make_samples.NOTEBOOK)
+    for (student, assignment), notebook in make_samples.samples().items():
+        path = (ROOT / "autograder" / "samples" / student / assignment
+                / f"{assignment.rsplit('-', 1)[0]}.ipynb")
         text = path.read_text("utf-8")
         assert "SOLUTION" not in text and "HIDDEN TESTS" not in text
         if isinstance(notebook, str):

@@ -1,11 +1,13 @@
-"""Write the sample submissions of chapter 1 from its notebooks.
+"""Write the sample submissions from the course's notebooks.
 
 Each sample is what a student could hand in: the released notebook with
-answer cells filled in (or broken on purpose). ``make autograde`` must
-grade all of them without one stopping the run; tests/test_autograde.py
-asserts each one's exact score.
+answer cells filled in (or broken on purpose). Students ``correct`` and
+``correcto`` hand in every chapter solved, in English and in Spanish;
+the others break chapter 1 in one way each. ``make autograde`` must grade
+all of them without one stopping the run; tests/test_autograde.py asserts
+each one's exact score.
 
-Run after changing chapter 1's notebooks::
+Run after changing a notebook::
 
     .venv/bin/python autograder/samples/make_samples.py
 """
@@ -18,6 +20,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SLUG = "01-embeddings-activations"
 NOTEBOOK = f"{SLUG}.ipynb"
+#: Every released chapter, e.g. "02-rnn-forward".
+CHAPTERS = sorted(
+    p.name.removesuffix("-en") for p in (ROOT / "exercises").glob("*-en")
+)
 SOLUTION = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 
 # Wrong answers a student could write (the hidden checks must catch them).
@@ -33,8 +39,8 @@ EMBEDDING_BACKWARD_OVERWRITES = '''def embedding_backward(dout, cache):
 '''
 
 
-def load(lang, tree):
-    path = ROOT / tree / f"{SLUG}-{lang}" / NOTEBOOK
+def load(lang, tree, slug=SLUG):
+    path = ROOT / tree / f"{slug}-{lang}" / f"{slug}.ipynb"
     return json.loads(path.read_text("utf-8"))
 
 
@@ -46,9 +52,10 @@ def grade_id(cell):
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
-def filled(lang):
+def filled(lang, slug=SLUG):
     """The released notebook with every answer cell solved."""
-    release, solution = load(lang, "exercises"), load(lang, "solutions")
+    release = load(lang, "exercises", slug)
+    solution = load(lang, "solutions", slug)
     answers = {
         grade_id(c): SOLUTION.sub("", source(c)) for c in solution["cells"]
     }
@@ -76,7 +83,7 @@ def prepend(notebook, cell_id, line):
 
 
 def samples():
-    """{student: (language, notebook dict or raw text)}."""
+    """{(student, assignment): notebook dict, or raw text if broken}."""
     partly = filled("en")
     replace(partly, "softmax", SOFTMAX_NO_MAX)
     replace(partly, "embedding_backward", EMBEDDING_BACKWARD_OVERWRITES)
@@ -91,32 +98,36 @@ def samples():
     replace(edited, "test_softmax", "# I trust my softmax.\nassert True\n")
 
     broken = json.dumps(filled("en"), indent=1)
-    return {
-        "correct": ("en", filled("en")),
-        "correcto": ("es", filled("es")),
-        "partly-wrong": ("en", partly),
-        "raises": ("en", prepend(
+    en, es = f"{SLUG}-en", f"{SLUG}-es"
+    found = {
+        ("partly-wrong", en): partly,
+        ("raises", en): prepend(
             filled("en"), "dense_forward",
             "import a_module_that_does_not_exist\n",
-        )),
-        "infinite-loop": ("en", prepend(
+        ),
+        ("infinite-loop", en): prepend(
             filled("en"), "cosine_neighbours", "while True:\n    pass\n",
-        )),
-        "deleted-test-cell": ("en", deleted),
-        "edited-test-cell": ("en", edited),
-        "broken-json": ("en", broken[: len(broken) // 2]),
+        ),
+        ("deleted-test-cell", en): deleted,
+        ("edited-test-cell", en): edited,
+        ("broken-json", en): broken[: len(broken) // 2],
     }
+    for slug in CHAPTERS:
+        found[("correct", f"{slug}-en")] = filled("en", slug)
+        found[("correcto", f"{slug}-es")] = filled("es", slug)
+    return found
 
 
 def main():
-    for student, (lang, notebook) in samples().items():
-        folder = HERE / student / f"{SLUG}-{lang}"
+    for (student, assignment), notebook in samples().items():
+        folder = HERE / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
         text = notebook if isinstance(notebook, str) else (
             json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
         )
-        (folder / NOTEBOOK).write_text(text, "utf-8")
-        print(f"wrote {folder / NOTEBOOK}")
+        path = folder / f"{assignment.rsplit('-', 1)[0]}.ipynb"
+        path.write_text(text, "utf-8")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":
