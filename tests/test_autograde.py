@@ -9,7 +9,7 @@ import csv
 import re
 
 import pytest
-from conftest import make
+from conftest import ROOT, make
 
 EN, ES = "01-embeddings-activations-en", "01-embeddings-activations-es"
 #: Chapter 1 is worth 14 points; what each sample must get.
@@ -55,6 +55,17 @@ def test_exact_score_of_each_sample(grades, sample, points):
     assert float(row["score"]) == points, f"{student}: {row['score']}"
 
 
+@pytest.mark.parametrize("assignment", sorted(
+    p.name for p in (ROOT / "exercises").glob("[0-9]*")
+))
+def test_correct_sample_of_every_chapter_gets_full_marks(grades,
+                                                         assignment):
+    student = "correcto" if assignment.endswith("-es") else "correct"
+    row = grades[(student, assignment)]
+    assert float(row["max_score"]) > 0
+    assert float(row["score"]) == float(row["max_score"]), row
+
+
 def test_broken_notebook_is_reported_not_fatal(graded, grades):
     output = graded.stdout + graded.stderr
     assert BROKEN in output, "the broken submission is not named"
@@ -93,8 +104,6 @@ def test_samples_are_current_and_look_like_submissions():
     # make_samples.py writes them from the current release and solutions.
     import json
     import sys
-
-    from conftest import ROOT
 
     sys.path.insert(0, str(ROOT / "autograder" / "samples"))
     import make_samples
