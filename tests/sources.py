@@ -80,12 +80,19 @@ def nbgrader_meta(cell):
 
 
 def solution_lines(notebook, min_length=25):
-    """Distinctive lines of every solution region of a notebook."""
-    lines = set()
+    """Distinctive lines of the solution regions of a notebook.
+
+    A line that the notebook also has outside its solution regions (a
+    call in a visible test, say) is shown to students anyway: left out.
+    """
+    lines, elsewhere = set(), set()
     for cell in notebook["cells"]:
-        for match in SOLUTION.finditer(cell_source(cell)):
+        text = cell_source(cell)
+        for match in SOLUTION.finditer(text):
             for line in match["code"].splitlines():
                 line = line.strip()
                 if len(line) >= min_length and not line.startswith("#"):
                     lines.add(line)
-    return lines
+        for line in SOLUTION.sub("", text).splitlines():
+            elsewhere.add(line.strip())
+    return lines - elsewhere
