@@ -8,6 +8,8 @@ gradcheck
     Centred finite differences in float64 and relative errors.
 plots
     Small matplotlib helpers used by the book's figures.
+sequences
+    Synthetic sequence tasks generated in code (the adding problem).
 
 No graded function of any notebook is importable from this package.
 """

@@ -75,3 +75,17 @@ def test_missing_data_package_names_itself(monkeypatch, loader, module,
     monkeypatch.setattr(importlib, "import_module", fake_import)
     with pytest.raises(data.DataPackageMissing, match=package):
         loader()
+
+
+def test_adding_problem():
+    from rnn_course.sequences import adding_problem
+
+    x, y = adding_problem(64, 10, seed=3)
+    assert x.shape == (64, 10, 2) and y.shape == (64, 1)
+    np.testing.assert_array_equal(x[:, :, 1].sum(axis=1), 2.0)
+    np.testing.assert_allclose(y[:, 0], (x[:, :, 0] * x[:, :, 1]).sum(1))
+    again, _ = adding_problem(64, 10, seed=3)
+    np.testing.assert_array_equal(x, again)
+    assert not np.array_equal(x, adding_problem(64, 10, seed=4)[0])
+    with pytest.raises(ValueError, match="length"):
+        adding_problem(4, 1, seed=0)
