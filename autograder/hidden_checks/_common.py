@@ -109,13 +109,30 @@ def _student_line(error, fn):
 
 
 def _same(before, after):
-    """True when an argument is unchanged by the student's call."""
+    """True when an argument is unchanged by the student's call.
+
+    Arrays are compared by dtype, shape and values; lists, tuples and
+    dicts item by item (the container and every array in it); anything
+    else counts as unchanged.
+    """
     if isinstance(before, np.ndarray):
         return (
             isinstance(after, np.ndarray)
             and before.dtype == after.dtype
             and before.shape == after.shape
             and np.array_equal(before, after, equal_nan=True)
+        )
+    if isinstance(before, (list, tuple)):
+        return (
+            type(after) is type(before)
+            and len(after) == len(before)
+            and all(_same(b, a) for b, a in zip(before, after, strict=True))
+        )
+    if isinstance(before, dict):
+        return (
+            isinstance(after, dict)
+            and after.keys() == before.keys()
+            and all(_same(before[k], after[k]) for k in before)
         )
     return True
 
@@ -137,7 +154,8 @@ def call(fn, args, *, name, arg_names, lang, frozen=None):
     lang : {"en", "es"}
     frozen : tuple of str, optional
         Arguments that ``fn`` must not modify in place (default: every
-        NumPy array argument).
+        NumPy array argument). A list, tuple or dict named here is
+        compared item by item, the arrays in it included.
 
     Returns
     -------
@@ -197,6 +215,22 @@ def call(fn, args, *, name, arg_names, lang, frozen=None):
         )
     for arg, before, after in zip(arg_names, args, given, strict=True):
         if arg in frozen and not _same(before, after):
+            if not isinstance(before, np.ndarray):
+                fail(
+                    lang,
+                    Text(
+                        f"{name} modified its argument `{arg}` in place "
+                        "(an array in it, or the container itself). Read "
+                        "from it and build new arrays instead (e.g. "
+                        "`g * scale`, not `g *= scale`): the caller still "
+                        f"needs `{arg}`.",
+                        f"{name} modificó su argumento `{arg}` in situ "
+                        "(un array que contiene, o el propio contenedor). "
+                        "Lee de él y crea arrays nuevos (p. ej. "
+                        "`g * scale`, no `g *= scale`): quien llama aún "
+                        f"necesita `{arg}`.",
+                    ),
+                )
             fail(
                 lang,
                 Text(
