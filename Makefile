@@ -41,8 +41,10 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check rnn_course autograder book tests solutions
 
 ## Student: JupyterLab on the released notebooks, Validate button included.
+## In a container running as root: make lab LAB_FLAGS=--allow-root
+LAB_FLAGS ?=
 lab: $(INSTALLED)
-	$(BIN)/jupyter lab --notebook-dir=exercises
+	$(BIN)/jupyter lab --notebook-dir=exercises $(LAB_FLAGS)
 
 ## Instructor: regenerate exercises/ from solutions/.
 release: $(INSTALLED)

@@ -23,19 +23,24 @@ def _nbgrader(cell):
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
-def notebook_functions(path):
+def notebook_functions(path, given=()):
     """Execute the import and answer cells of a notebook.
 
     Parameters
     ----------
     path : str or Path
         An nbgrader source notebook.
+    given : iterable of str, optional
+        ``grade_id`` of read-only cells that give code the answers build
+        on (e.g. ``"forward_given"``); they are run after the answer
+        cells, in notebook order, into the same namespace.
 
     Returns
     -------
     dict
         The namespace after running, in order, every code cell whose
-        nbgrader ``grade_id`` is ``"imports"`` or that is a solution cell.
+        nbgrader ``grade_id`` is ``"imports"`` or that is a solution cell,
+        then the cells named in ``given``.
     """
     nb = nbformat.read(path, as_version=4)
     namespace = {"__name__": f"notebook:{Path(path).name}"}
@@ -45,5 +50,11 @@ def notebook_functions(path):
             continue
         if meta.get("grade_id") == "imports" or meta.get("solution"):
             code = compile(cell.source, f"{path}#cell{index}", "exec")
+            exec(code, namespace)  # noqa: S102 -- our own notebooks
+    given = set(given)
+    for cell in nb.cells:
+        grade_id = _nbgrader(cell).get("grade_id")
+        if grade_id in given:
+            code = compile(cell.source, f"{path}#{grade_id}", "exec")
             exec(code, namespace)  # noqa: S102 -- our own notebooks
     return namespace

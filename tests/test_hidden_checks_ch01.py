@@ -13,20 +13,12 @@ Finally each solution notebook is executed once, hidden tests included.
 """
 
 import os
-import random
-import sys
-from pathlib import Path
 
+import check_suite as suite
 import numpy as np
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-AUTOGRADER = ROOT / "autograder"
-sys.path.insert(0, str(AUTOGRADER))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from hidden_checks import ch01  # noqa: E402
-from notebook_code import notebook_functions, notebook_path  # noqa: E402
+from hidden_checks import ch01  # importable once check_suite is
+from notebook_code import notebook_path
 
 SLUG = "01-embeddings-activations"
 FUNCTIONS = [
@@ -42,17 +34,7 @@ FUNCTIONS = [
     "cosine_neighbours",
 ]
 
-
-@pytest.fixture(scope="module", params=["en", "es"])
-def reference(request):
-    """(lang, namespace of the solution notebook in that language)."""
-    lang = request.param
-    return lang, notebook_functions(notebook_path(SLUG, lang))
-
-
-@pytest.fixture(scope="module")
-def ref_en():
-    return notebook_functions(notebook_path(SLUG, "en"))
+reference, ref_en = suite.reference_fixtures(SLUG)
 
 
 def check_of(name):
@@ -69,9 +51,7 @@ def test_reference_passes(reference, name):
 
 
 def test_notebooks_define_the_same_functions(ref_en):
-    es = notebook_functions(notebook_path(SLUG, "es"))
-    for name in FUNCTIONS:
-        assert callable(ref_en[name]) and callable(es[name]), name
+    suite.assert_both_define(ref_en, suite.solutions(SLUG, "es"), FUNCTIONS)
 
 
 # --------------------------------------------------------------- mutants
@@ -467,41 +447,21 @@ EXPECTED_HINT = {
     "db_dx_no_transpose": "raised ValueError",
 }
 
-MUTANT_CASES = [
-    pytest.param(name, mutant, id=f"{name}-{mutant.__name__}")
-    for name, mutants in MUTANTS.items()
-    for mutant in mutants
-]
 
-
-def _failure(name, fn, lang):
-    """The AssertionError message of check_<name>(fn, lang)."""
-    with pytest.raises(AssertionError) as caught:
-        check_of(name)(fn, lang=lang)
-    return str(caught.value)
-
-
-@pytest.mark.parametrize(("name", "mutant"), MUTANT_CASES)
+@pytest.mark.parametrize(("name", "mutant"), suite.mutant_cases(MUTANTS))
 def test_mutant_fails(name, mutant):
-    english = _failure(name, mutant, "en")
-    spanish = _failure(name, mutant, "es")
-    assert english and spanish
-    assert english != spanish, "the Spanish message is not translated"
-    hint = EXPECTED_HINT.get(mutant.__name__)
-    if hint is not None:
-        assert hint in english, english
-    for message in (english, spanish):
-        assert "Traceback" not in message
-        assert "hidden_checks" not in message
+    suite.assert_mutant_fails(
+        check_of(name), mutant, EXPECTED_HINT.get(mutant.__name__),
+    )
 
 
 def test_at_least_two_mutants_per_function():
-    assert set(MUTANTS) == set(FUNCTIONS)
-    assert all(len(mutants) >= 2 for mutants in MUTANTS.values())
+    suite.assert_mutants_cover(MUTANTS, FUNCTIONS, at_least=2)
 
 
 def test_spanish_message_example():
-    message = _failure("embedding_backward", eb_overwrite, "es")
+    message = suite.failure(check_of("embedding_backward"), eb_overwrite,
+                            "es")
     assert "no coincide con el valor esperado" in message
     assert "deben sumarse" in message
 
@@ -509,87 +469,39 @@ def test_spanish_message_example():
 # ------------------------------------------- broken or hostile submissions
 
 
-def _stub(*args):
-    # YOUR CODE HERE
-    raise NotImplementedError()
-
-
-def _returns_none(*args):
-    return None
-
-
-def _returns_text(*args):
-    return "out"
-
-
-def _returns_object_array(*args):
-    return np.array([object()]), (np.array([object()]), object())
-
-
-def _exits(*args):
-    raise SystemExit(1)
-
-
-def _recurses(*args):
-    return _recurses(*args)
-
-
 @pytest.mark.parametrize("name", FUNCTIONS)
-@pytest.mark.parametrize(
-    "broken",
-    [_stub, _returns_none, _returns_text, _returns_object_array, _exits,
-     _recurses],
-    ids=lambda fn: fn.__name__.strip("_"),
-)
+@pytest.mark.parametrize("broken", suite.BROKEN_SUBMISSIONS)
 def test_broken_submission_fails(name, broken):
-    message = _failure(name, broken, "en")
-    if broken is _stub:
-        assert "raised NotImplementedError" in message
-        assert "raise NotImplementedError()" in message  # the student line
+    suite.assert_broken_fails(check_of(name), broken)
 
 
 def test_not_a_function_fails():
-    with pytest.raises(AssertionError, match="must be a function"):
-        ch01.check_softmax(None)
+    suite.assert_not_a_function_fails(ch01.check_softmax)
 
 
 def test_unknown_language_is_an_error(ref_en):
-    with pytest.raises(ValueError, match="lang"):
-        ch01.check_softmax(ref_en["softmax"], lang="fr")
+    suite.assert_unknown_language_is_an_error(
+        ch01.check_softmax, ref_en["softmax"],
+    )
 
 
 def test_checks_leave_global_state_alone(ref_en):
-    import keras
-
-    np_state = np.random.get_state()
-    py_state = random.getstate()
-    floatx = keras.config.floatx()
-    for name in FUNCTIONS:
-        check_of(name)(ref_en[name])
-    after = np.random.get_state()
-    assert all(
-        np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
-        for a, b in zip(np_state, after, strict=True)
+    suite.assert_global_state_unchanged(
+        suite.every_check(check_of, FUNCTIONS, ref_en),
     )
-    assert random.getstate() == py_state
-    assert keras.config.floatx() == floatx
 
 
 # ------------------------------------------------- the notebooks themselves
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("lang", suite.LANGS)
 def test_solution_notebook_runs_clean(lang, monkeypatch):
     nbclient = pytest.importorskip("nbclient")
     nbformat = pytest.importorskip("nbformat")
     path = notebook_path(SLUG, lang)
     nb = nbformat.read(path, as_version=4)
-    monkeypatch.setenv(
-        "PYTHONPATH",
-        os.pathsep.join(
-            p for p in (str(AUTOGRADER), os.environ.get("PYTHONPATH")) if p
-        ),
-    )
+    paths = (str(suite.AUTOGRADER), os.environ.get("PYTHONPATH"))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
     client = nbclient.NotebookClient(
         nb, kernel_name="python3", timeout=120,
         resources={"metadata": {"path": str(path.parent)}},

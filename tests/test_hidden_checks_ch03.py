@@ -14,27 +14,15 @@ below the tolerance), and each solution notebook passes
 ``nbgrader validate``.
 """
 
-import random
-import sys
-from pathlib import Path
-
-import nbformat
+import check_suite as suite
 import numpy as np
 import pytest
-from conftest import run
+from hidden_checks import ch03  # importable once check_suite is
+from notebook_code import notebook_path
 
-ROOT = Path(__file__).resolve().parent.parent
-AUTOGRADER = ROOT / "autograder"
-sys.path.insert(0, str(AUTOGRADER))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from hidden_checks import ch03  # noqa: E402
-from notebook_code import notebook_functions, notebook_path  # noqa: E402
-
-from rnn_course.gradcheck import relative_error  # noqa: E402
+from rnn_course.gradcheck import relative_error
 
 SLUG = "03-bptt"
-NBGRADER = str(ROOT / ".venv" / "bin" / "nbgrader")
 FUNCTIONS = [
     "rnn_step_backward",
     "rnn_backward",
@@ -43,34 +31,11 @@ FUNCTIONS = [
     "clip_by_global_norm",
     "train_step",
 ]
+#: The read-only cell that gives chapter 2's forward functions, run into
+#: the namespace of the reference after its import and answer cells.
+GIVEN = ("forward_given",)
 
-
-def reference_functions(lang):
-    """Namespace of the solution notebook: imports, given code, answers.
-
-    ``notebook_functions`` runs the import and answer cells; the
-    read-only cell that gives chapter 2's forward functions
-    (grade_id ``forward_given``) is run into the same namespace.
-    """
-    path = notebook_path(SLUG, lang)
-    namespace = notebook_functions(path)
-    for cell in nbformat.read(path, as_version=4).cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade_id") == "forward_given":
-            code = compile(cell.source, f"{path}#forward_given", "exec")
-            exec(code, namespace)  # noqa: S102 -- our own notebook
-    return namespace
-
-
-@pytest.fixture(scope="module", params=["en", "es"])
-def reference(request):
-    """(lang, namespace of the solution notebook in that language)."""
-    return request.param, reference_functions(request.param)
-
-
-@pytest.fixture(scope="module")
-def ref_en():
-    return reference_functions("en")
+reference, ref_en = suite.reference_fixtures(SLUG, given=GIVEN)
 
 
 def check_of(name):
@@ -87,9 +52,9 @@ def test_reference_passes(reference, name):
 
 
 def test_notebooks_define_the_same_functions(ref_en):
-    es = reference_functions("es")
-    for name in [*FUNCTIONS, "rnn_step_forward", "rnn_forward"]:
-        assert callable(ref_en[name]) and callable(es[name]), name
+    es = suite.solutions(SLUG, "es", given=GIVEN)
+    names = [*FUNCTIONS, "rnn_step_forward", "rnn_forward"]
+    suite.assert_both_define(ref_en, es, names)
 
 
 def test_finite_differences_agree_with_the_tape():
@@ -624,42 +589,21 @@ EXPECTED_HINT = {
     "ts_last_step_only": "does not match",
 }
 
-MUTANT_CASES = [
-    pytest.param(name, mutant, id=f"{name}-{mutant.__name__}")
-    for name, mutants in MUTANTS.items()
-    for mutant in mutants
-]
-
-
-def _failure(name, fn, lang):
-    """The AssertionError message of check_<name>(fn, lang)."""
-    with pytest.raises(AssertionError) as caught:
-        check_of(name)(fn, lang=lang)
-    return str(caught.value)
-
-
-@pytest.mark.parametrize(("name", "mutant"), MUTANT_CASES)
+@pytest.mark.parametrize(("name", "mutant"), suite.mutant_cases(MUTANTS))
 def test_mutant_fails(name, mutant):
-    english = _failure(name, mutant, "en")
-    spanish = _failure(name, mutant, "es")
-    assert english and spanish
-    assert english != spanish, "the Spanish message is not translated"
-    hint = EXPECTED_HINT[mutant.__name__]
-    assert hint in english, english
-    for message in (english, spanish):
-        assert "Traceback" not in message
-        assert "hidden_checks" not in message
+    suite.assert_mutant_fails(
+        check_of(name), mutant, EXPECTED_HINT[mutant.__name__],
+    )
 
 
 def test_every_mutant_has_an_expected_message():
-    assert set(MUTANTS) == set(FUNCTIONS)
+    suite.assert_mutants_cover(MUTANTS, FUNCTIONS, at_least=5)
     names = {m.__name__ for mutants in MUTANTS.values() for m in mutants}
     assert names == set(EXPECTED_HINT)
-    assert all(len(mutants) >= 5 for mutants in MUTANTS.values())
 
 
 def test_spanish_message_example():
-    message = _failure("rnn_backward", bw_no_carry, "es")
+    message = suite.failure(check_of("rnn_backward"), bw_no_carry, "es")
     assert "no coincide con el valor esperado" in message
     assert "¿Sumaste dh_prev del paso siguiente?" in message
 
@@ -692,85 +636,31 @@ def test_training_failure_is_reported(ref_en, monkeypatch):
 # ------------------------------------------- broken or hostile submissions
 
 
-def _stub(*args):
-    # YOUR CODE HERE
-    raise NotImplementedError()
-
-
-def _returns_none(*args):
-    return None
-
-
-def _returns_text(*args):
-    return "out"
-
-
-def _returns_object_array(*args):
-    return np.array([object()]), (np.array([object()]), object())
-
-
-def _exits(*args):
-    raise SystemExit(1)
-
-
-def _recurses(*args):
-    return _recurses(*args)
-
-
 @pytest.mark.parametrize("name", FUNCTIONS)
-@pytest.mark.parametrize(
-    "broken",
-    [_stub, _returns_none, _returns_text, _returns_object_array, _exits,
-     _recurses],
-    ids=lambda fn: fn.__name__.strip("_"),
-)
+@pytest.mark.parametrize("broken", suite.BROKEN_SUBMISSIONS)
 def test_broken_submission_fails(name, broken):
-    message = _failure(name, broken, "en")
-    if broken is _stub:
-        assert "raised NotImplementedError" in message
-        assert "raise NotImplementedError()" in message  # the student line
-    if broken is _returns_none:
-        assert "None" in message
+    suite.assert_broken_fails(check_of(name), broken)
 
 
 def test_not_a_function_fails():
-    with pytest.raises(AssertionError, match="must be a function"):
-        ch03.check_rnn_backward(None)
+    suite.assert_not_a_function_fails(ch03.check_rnn_backward)
 
 
 def test_unknown_language_is_an_error(ref_en):
-    with pytest.raises(ValueError, match="lang"):
-        ch03.check_rnn_backward(ref_en["rnn_backward"], lang="fr")
+    suite.assert_unknown_language_is_an_error(
+        ch03.check_rnn_backward, ref_en["rnn_backward"],
+    )
 
 
 def test_checks_leave_global_state_alone(ref_en):
-    import keras
-
-    np_state = np.random.get_state()
-    py_state = random.getstate()
-    floatx = keras.config.floatx()
-    for name in FUNCTIONS:
-        check_of(name)(ref_en[name])
-    after = np.random.get_state()
-    assert all(
-        np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
-        for a, b in zip(np_state, after, strict=True)
+    suite.assert_global_state_unchanged(
+        suite.every_check(check_of, FUNCTIONS, ref_en),
     )
-    assert random.getstate() == py_state
-    assert keras.config.floatx() == floatx
 
 
 # ------------------------------------------------- the notebooks themselves
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("lang", suite.LANGS)
 def test_solution_notebook_passes_validate(lang):
-    # nbgrader reads its config from the current folder: run it from
-    # autograder/, as the Makefile does. Validate fails a test cell that
-    # raises or writes to stderr.
-    path = notebook_path(SLUG, lang)
-    result = run([NBGRADER, "validate", str(path)], cwd=AUTOGRADER,
-                 check=False)
-    assert "Success! Your notebook passes all the tests." in result.stdout, (
-        result.stdout[-3000:] + result.stderr[-3000:]
-    )
+    suite.validate_notebook(notebook_path(SLUG, lang))
