@@ -17,6 +17,7 @@ import traceback
 import warnings
 from typing import NamedTuple
 
+import keras
 import numpy as np
 
 from rnn_course.gradcheck import RTOL_FLOAT64, relative_error
@@ -36,6 +37,10 @@ VALUE_RTOL = 1e-9
 
 #: Longest excerpt of a student's exception message quoted back.
 MAX_QUOTE = 300
+
+#: Relative error under which a wrong answer is recognised as one of the
+#: common mistakes, to give the matching hint.
+DIAGNOSIS_RTOL = 1e-6
 
 
 class Text(NamedTuple):
@@ -78,6 +83,13 @@ def render(lang, *parts):
 def fail(lang, *parts):
     """Raise AssertionError with the parts rendered in ``lang``."""
     raise AssertionError(render(lang, *parts))
+
+
+def shape_case(**shapes):
+    """'for x of shape (2, 3), ...' in both languages."""
+    en = ", ".join(f"{k} of shape {v}" for k, v in shapes.items())
+    es = ", ".join(f"{k} de forma {v}" for k, v in shapes.items())
+    return Text(f"for {en}", f"para {es}")
 
 
 def _quote(error):
@@ -448,6 +460,29 @@ def expect_close(actual, expected, *, what, lang, rtol, case=None,
         note,
         hint,
     )
+
+
+def matches(a, b):
+    """True when ``a`` is ``b`` up to rounding (for diagnoses)."""
+    try:
+        a = np.asarray(a, dtype=np.float64)
+        b = np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return a.shape == b.shape and relative_error(a, b) < DIAGNOSIS_RTOL
+
+
+def dense_layer(W, b):
+    """A float64 ``keras.layers.Dense`` holding the weights W, b."""
+    layer = keras.layers.Dense(
+        W.shape[1],
+        dtype="float64",
+        kernel_initializer="zeros",
+        bias_initializer="zeros",
+    )
+    layer.build((None, W.shape[0]))
+    layer.set_weights([W, b])
+    return layer
 
 
 def hidden_check(check):

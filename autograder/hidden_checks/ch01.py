@@ -24,24 +24,23 @@ import tensorflow as tf
 from rnn_course.gradcheck import numerical_gradient, relative_error
 
 from ._common import (
+    DIAGNOSIS_RTOL,
     GRAD_RTOL,
     VALUE_RTOL,
     Text,
     call,
+    dense_layer,
     expect_array,
     expect_close,
     expect_scalar,
     expect_tuple,
     fail,
     hidden_check,
+    shape_case,
 )
 
 #: Activation names the notebook supports.
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
-
-#: Relative error under which a wrong answer is recognised as one of the
-#: common mistakes, to give the matching hint.
-DIAGNOSIS_RTOL = 1e-6
 
 #: Smallest |z| drawn for activation gradients: keeps ReLU's kink (and
 #: the centred differences around it) out of the way.
@@ -89,19 +88,6 @@ def _tape_gradients(forward, inputs, dout):
     return [np.asarray(tf.convert_to_tensor(g)) for g in grads]
 
 
-def _dense_layer(W, b):
-    """A float64 ``keras.layers.Dense`` holding the weights W, b."""
-    layer = keras.layers.Dense(
-        W.shape[1],
-        dtype="float64",
-        kernel_initializer="zeros",
-        bias_initializer="zeros",
-    )
-    layer.build((None, W.shape[0]))
-    layer.set_weights([W, b])
-    return layer
-
-
 def _embedding_layer(E):
     """A float64 ``keras.layers.Embedding`` holding the matrix E."""
     layer = keras.layers.Embedding(
@@ -125,13 +111,6 @@ def _matches(a, b):
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     return a.shape == b.shape and relative_error(a, b) < DIAGNOSIS_RTOL
-
-
-def _shape_case(**shapes):
-    """'for x of shape (2, 3), ...' in both languages."""
-    en = ", ".join(f"{k} of shape {v}" for k, v in shapes.items())
-    es = ", ".join(f"{k} de forma {v}" for k, v in shapes.items())
-    return Text(f"for {en}", f"para {es}")
 
 
 def _away_from_zero(rng, shape, scale=2.0):
@@ -384,7 +363,7 @@ def check_softmax(student_fn, lang="en"):
         expected = np.asarray(keras.activations.softmax(tf.constant(z)))
         expect_close(
             p, expected, what="softmax(z)", lang=lang, rtol=VALUE_RTOL,
-            case=_shape_case(z=z.shape),
+            case=shape_case(z=z.shape),
             hint=Text(
                 "Softmax normalises over the last axis: each row must sum "
                 "to 1 (sum with axis=-1, keepdims=True).",
@@ -459,7 +438,7 @@ def check_binary_cross_entropy(student_fn, lang="en"):
             )
         expect_close(
             loss, expected, what="binary_cross_entropy(p, y)", lang=lang,
-            rtol=VALUE_RTOL, case=_shape_case(p=p.shape), hint=hint,
+            rtol=VALUE_RTOL, case=shape_case(p=p.shape), hint=hint,
         )
 
 
@@ -525,7 +504,7 @@ def check_binary_cross_entropy_grad(student_fn, lang="en"):
             )
         expect_close(
             dp, expected, what="dp", lang=lang, rtol=GRAD_RTOL,
-            case=_shape_case(p=p.shape), hint=hint,
+            case=shape_case(p=p.shape), hint=hint,
         )
 
 
@@ -570,7 +549,7 @@ def check_dense_forward(student_fn, lang="en"):
                 "out = x @ W + b es (N, M).",
             ),
         )
-        expected = np.asarray(_dense_layer(W, b)(tf.constant(x)))
+        expected = np.asarray(dense_layer(W, b)(tf.constant(x)))
         if _matches(out, expected - b):
             hint = Text(
                 "Did you add the bias b to every row?",
@@ -585,7 +564,7 @@ def check_dense_forward(student_fn, lang="en"):
             )
         expect_close(
             out, expected, what="out", lang=lang, rtol=VALUE_RTOL,
-            case=_shape_case(x=x.shape, W=W.shape), hint=hint,
+            case=shape_case(x=x.shape, W=W.shape), hint=hint,
         )
         cache = expect_tuple(
             cache, 3, what="cache", names="(x, W, b)", lang=lang,
@@ -620,7 +599,7 @@ def check_dense_backward(student_fn, lang="en"):
     for n, d, m in _DENSE_SHAPES:
         x, W, b = _dense_inputs(rng, n, d, m)
         dout = rng.standard_normal((n, m))
-        layer = _dense_layer(W, b)
+        layer = dense_layer(W, b)
         expected = _tape_gradients(
             lambda t, *_, f=layer: f(t), [x, layer.kernel, layer.bias],
             dout,
@@ -684,7 +663,7 @@ def check_dense_backward(student_fn, lang="en"):
                 )
             expect_close(
                 grad, want, what=name, lang=lang, rtol=GRAD_RTOL,
-                case=_shape_case(x=x.shape, W=W.shape), hint=hint,
+                case=shape_case(x=x.shape, W=W.shape), hint=hint,
             )
 
 
@@ -728,7 +707,7 @@ def check_embedding_forward(student_fn, lang="en"):
         expected = np.asarray(_embedding_layer(E)(tf.constant(ids)))
         expect_close(
             out, expected, what="out", lang=lang, rtol=VALUE_RTOL,
-            case=_shape_case(ids=ids.shape, E=E.shape),
+            case=shape_case(ids=ids.shape, E=E.shape),
             hint=Text(
                 "out[n, t] = E[ids[n, t]]: index the rows of E with the "
                 "whole array ids (E[ids]).",
@@ -818,7 +797,7 @@ def check_embedding_backward(student_fn, lang="en"):
             )
         expect_close(
             dE, expected, what="dE", lang=lang, rtol=GRAD_RTOL,
-            case=_shape_case(ids=ids.shape, dout=dout.shape), hint=hint,
+            case=shape_case(ids=ids.shape, dout=dout.shape), hint=hint,
         )
 
 

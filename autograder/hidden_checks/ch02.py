@@ -39,6 +39,8 @@ from ._common import (
     expect_tuple,
     fail,
     hidden_check,
+    matches,
+    shape_case,
 )
 
 #: Largest norm-wise relative error between a float64 output of the
@@ -50,10 +52,6 @@ RNN_RTOL = 1e-10
 #: The same, for the case whose inputs are float32 (oracle: a float32
 #: Keras layer). Float32 rounding over a few steps stays below ~1e-7.
 FLOAT32_RTOL = 1e-6
-
-#: Relative error under which a wrong answer is recognised as one of the
-#: common mistakes, to give the matching hint.
-DIAGNOSIS_RTOL = 1e-6
 
 _SEED = {
     "rnn_step_forward": 201,
@@ -117,23 +115,6 @@ def _softmax(z, axis=-1):
     return np.asarray(keras.activations.softmax(tf.constant(z), axis=axis))
 
 
-def _matches(a, b):
-    """True when ``a`` is ``b`` up to rounding (for diagnoses)."""
-    try:
-        a = np.asarray(a, dtype=np.float64)
-        b = np.asarray(b, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    return a.shape == b.shape and relative_error(a, b) < DIAGNOSIS_RTOL
-
-
-def _shape_case(**shapes):
-    """'for x of shape (2, 3), ...' in both languages."""
-    en = ", ".join(f"{k} of shape {v}" for k, v in shapes.items())
-    es = ", ".join(f"{k} de forma {v}" for k, v in shapes.items())
-    return Text(f"for {en}", f"para {es}")
-
-
 def _float32_case(case):
     """The case, said to be the float32 one."""
     return Text(
@@ -157,7 +138,7 @@ def _expect_value(actual, expected, *, what, lang, rtol, case, hint,
             wrong = compute()
         except Exception:  # that mistake cannot happen with these shapes
             continue
-        if wrong is not None and _matches(actual, wrong):
+        if wrong is not None and matches(actual, wrong):
             hint = mistake_hint
             break
     if np.asarray(expected).dtype != np.float64:
@@ -235,7 +216,7 @@ def _step_case(student_fn, x_t, h_prev, Wx, Wh, b, lang):
             "h_next es (N, H).",
         ),
     )
-    case = _shape_case(x_t=x_t.shape, h_prev=h_prev.shape)
+    case = shape_case(x_t=x_t.shape, h_prev=h_prev.shape)
     rtol = RNN_RTOL
     if dtype == "float32":
         case, rtol = _float32_case(case), FLOAT32_RTOL
@@ -351,7 +332,7 @@ def _forward_case(student_fn, x, h0, Wx, Wh, b, lang):
             "el segundo eje. h0 no forma parte de h.",
         ),
     )
-    case = _shape_case(x=x.shape, h0=h0.shape)
+    case = shape_case(x=x.shape, h0=h0.shape)
     rtol = RNN_RTOL
     if dtype == "float32":
         case, rtol = _float32_case(case), FLOAT32_RTOL
@@ -502,7 +483,7 @@ def _many_to_one_case(student_fn, x, h0, Wx, Wh, b, Wy, by, lang,
         ),
         finite_hint=_STABLE_HINT,
     )
-    case = _shape_case(x=x.shape, Wy=Wy.shape)
+    case = shape_case(x=x.shape, Wy=Wy.shape)
     if large:
         case = Text(
             case.en + " and large scores", case.es + " y puntuaciones "

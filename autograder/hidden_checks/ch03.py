@@ -44,12 +44,15 @@ from ._common import (
     VALUE_RTOL,
     Text,
     call,
+    dense_layer,
     expect_array,
     expect_close,
     expect_scalar,
     expect_tuple,
     fail,
     hidden_check,
+    matches,
+    shape_case,
 )
 
 #: Largest norm-wise relative error between a float64 gradient of the
@@ -58,10 +61,6 @@ from ._common import (
 #: (~1e-7, which GRAD_RTOL, the tolerance of the centred differences,
 #: could let through) fails on purpose.
 TAPE_RTOL = 1e-10
-
-#: Relative error under which a wrong answer is recognised as one of the
-#: common mistakes, to give the matching hint.
-DIAGNOSIS_RTOL = 1e-6
 
 #: With Wh = 0.5 Q (Q orthogonal), the gradient reaching h_1 of a
 #: 10-step sequence is at most 0.5**9 ~ 2e-3 times ||dh_T||: norms[0]
@@ -169,19 +168,6 @@ def _simple_rnn(Wx, Wh, b, *, return_sequences=True):
     return layer
 
 
-def _dense(Wy, by):
-    """A float64 ``keras.layers.Dense`` holding Wy, by."""
-    layer = keras.layers.Dense(
-        Wy.shape[1],
-        dtype="float64",
-        kernel_initializer="zeros",
-        bias_initializer="zeros",
-    )
-    layer.build((None, Wy.shape[0]))
-    layer.set_weights([Wy, by])
-    return layer
-
-
 def _keras_bptt(x, h0, Wx, Wh, b, dh):
     """[dx, dh0, dWx, dWh, db] of sum(h * dh) through a Keras SimpleRNN."""
     layer = _simple_rnn(Wx, Wh, b)
@@ -256,23 +242,6 @@ def _state_gradients(x, h0, Wx, Wh, b, dh_T):
 # -------------------------------------------------------------- messages
 
 
-def _matches(a, b):
-    """True when ``a`` is ``b`` up to rounding (for diagnoses)."""
-    try:
-        a = np.asarray(a, dtype=np.float64)
-        b = np.asarray(b, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    return a.shape == b.shape and relative_error(a, b) < DIAGNOSIS_RTOL
-
-
-def _shape_case(**shapes):
-    """'for x of shape (2, 3), ...' in both languages."""
-    en = ", ".join(f"{k} of shape {v}" for k, v in shapes.items())
-    es = ", ".join(f"{k} de forma {v}" for k, v in shapes.items())
-    return Text(f"for {en}", f"para {es}")
-
-
 def _expect_value(actual, expected, *, what, lang, rtol, case, hint,
                   mistakes=()):
     """``expect_close`` with a hint naming the mistake, when one matches.
@@ -289,7 +258,7 @@ def _expect_value(actual, expected, *, what, lang, rtol, case, hint,
             wrong = compute()
         except Exception:  # that mistake cannot happen with these shapes
             continue
-        if wrong is not None and _matches(actual, wrong):
+        if wrong is not None and matches(actual, wrong):
             hint = mistake_hint
             break
     expect_close(
@@ -483,7 +452,7 @@ def _step_case(student_fn, x_t, h_prev, Wx, Wh, b, dh_next, lang):
     def variant(i, da_wrong):
         return lambda: _from_da(da_wrong, x_t, h_prev, Wx, Wh)[i]
 
-    case = _shape_case(x_t=x_t.shape, h_prev=h_prev.shape)
+    case = shape_case(x_t=x_t.shape, h_prev=h_prev.shape)
     for i, name in enumerate(_GRAD_NAMES):
         mistakes = [
             (variant(i, dh_next * (1.0 - (a - b) ** 2)), _TANH_PRIME),
@@ -643,7 +612,7 @@ def _sequence_case(student_fn, x, h0, Wx, Wh, b, dh, lang):
         " and a loss at the last step only", " y pérdida solo en el "
         "último paso",
     ) if np.all(dh[:, :-1] == 0) and steps > 1 else Text("", "")
-    case = _shape_case(x=x.shape, h0=h0.shape)
+    case = shape_case(x=x.shape, h0=h0.shape)
     case = Text(case.en + where.en, case.es + where.es)
     full = None
     cut = None
@@ -849,7 +818,7 @@ def _norms_case(student_fn, x, h0, Wx, Wh, b, dh_T, lang):
     ]
     _expect_value(
         norms, expected, what="norms", lang=lang, rtol=TAPE_RTOL,
-        case=_shape_case(x=x.shape, dh_T=dh_T.shape), mistakes=mistakes,
+        case=shape_case(x=x.shape, dh_T=dh_T.shape), mistakes=mistakes,
         hint=Text(
             "Start from g = dh_T; for t = T - 1, ..., 0 store "
             "norms[t] = np.linalg.norm(g), then go back one step: "
@@ -1138,7 +1107,7 @@ def _keras_step(params, x, y):
     rnn = _simple_rnn(
         params["Wx"], params["Wh"], params["b"], return_sequences=False,
     )
-    dense = _dense(params["Wy"], params["by"])
+    dense = dense_layer(params["Wy"], params["by"])
     mse = keras.losses.MeanSquaredError(dtype="float64")
     weights = [*rnn.trainable_weights, *dense.trainable_weights]
     with tf.GradientTape() as tape:
@@ -1153,7 +1122,7 @@ def _keras_loss(params, x, y):
     rnn = _simple_rnn(
         params["Wx"], params["Wh"], params["b"], return_sequences=False,
     )
-    dense = _dense(params["Wy"], params["by"])
+    dense = dense_layer(params["Wy"], params["by"])
     y_hat = dense(rnn(tf.constant(x)))
     mse = keras.losses.MeanSquaredError(dtype="float64")
     return float(mse(tf.constant(y), y_hat))

@@ -1,0 +1,223 @@
+"""What every suite of hidden checks proves, written once.
+
+``tests/test_hidden_checks_chNN.py`` proves the checks of one chapter
+both ways: the reference solutions pass, plausible mistakes (mutants)
+fail with a translated message, broken or hostile submissions fail with
+an AssertionError, and the checks leave the global state alone. The
+chapter files keep what is their own (the graded functions, the mutants,
+the hints their messages must give) and call the helpers below.
+
+Importing this module puts ``autograder/`` on ``sys.path``, so that
+``hidden_checks`` can be imported after it.
+"""
+
+import random
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT, run
+from notebook_code import notebook_functions, notebook_path
+
+AUTOGRADER = ROOT / "autograder"
+sys.path.insert(0, str(AUTOGRADER))
+
+#: The nbgrader of this repository's venv.
+NBGRADER = str(ROOT / ".venv" / "bin" / "nbgrader")
+#: The languages of the notebooks and of the checks' messages.
+LANGS = ("en", "es")
+
+
+# ------------------------------------------------------------ references
+
+
+def solutions(slug, lang, given=()):
+    """Namespace of the solution notebook of ``slug`` in ``lang``.
+
+    Its import and answer cells, then the read-only cells whose
+    ``grade_id`` is in ``given`` (see :func:`notebook_functions`).
+    """
+    return notebook_functions(notebook_path(slug, lang), given=given)
+
+
+def reference_fixtures(slug, given=()):
+    """The fixtures ``reference`` and ``ref_en`` of a chapter's suite.
+
+    Use as ``reference, ref_en = reference_fixtures(SLUG)`` at the top
+    level of the test module. ``reference`` is ``(lang, namespace)`` for
+    each language; ``ref_en`` is the English namespace.
+    """
+
+    @pytest.fixture(scope="module", params=list(LANGS))
+    def reference(request):
+        """(lang, namespace of the solution notebook in that language)."""
+        return request.param, solutions(slug, request.param, given)
+
+    @pytest.fixture(scope="module")
+    def ref_en():
+        """Namespace of the English solution notebook."""
+        return solutions(slug, "en", given)
+
+    return reference, ref_en
+
+
+def assert_both_define(en, es, names):
+    """Both namespaces define every function of ``names``."""
+    for name in names:
+        assert callable(en[name]) and callable(es[name]), name
+
+
+# --------------------------------------------------------------- mutants
+
+
+def mutant_cases(mutants):
+    """pytest params ``(name, mutant)`` with ids ``<name>-<mutant>``.
+
+    ``mutants`` maps a graded function to its list of mutants.
+    """
+    return [
+        pytest.param(name, mutant, id=f"{name}-{mutant.__name__}")
+        for name, mutants_of_name in mutants.items()
+        for mutant in mutants_of_name
+    ]
+
+
+def failure(check, fn, lang):
+    """The AssertionError message of ``check(fn, lang=lang)``.
+
+    Fails the test if the check does not raise AssertionError.
+    """
+    with pytest.raises(AssertionError) as caught:
+        check(fn, lang=lang)
+    return str(caught.value)
+
+
+def assert_mutant_fails(check, mutant, hint=None):
+    """``check`` fails ``mutant`` with a clean, translated message.
+
+    Both messages are non-empty, the Spanish one differs from the
+    English one, neither shows a traceback or the ``hidden_checks``
+    package, and the English one contains ``hint`` unless it is None.
+    """
+    english = failure(check, mutant, "en")
+    spanish = failure(check, mutant, "es")
+    assert english and spanish
+    assert english != spanish, "the Spanish message is not translated"
+    if hint is not None:
+        assert hint in english, english
+    for message in (english, spanish):
+        assert "Traceback" not in message
+        assert "hidden_checks" not in message
+
+
+def assert_mutants_cover(mutants, functions, at_least=2):
+    """Every graded function, and only they, has ``at_least`` mutants."""
+    assert set(mutants) == set(functions)
+    assert all(len(of_name) >= at_least for of_name in mutants.values())
+
+
+# ------------------------------------------- broken or hostile submissions
+
+
+def _stub(*args):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def _returns_none(*args):
+    return None
+
+
+def _returns_text(*args):
+    return "out"
+
+
+def _returns_object_array(*args):
+    return np.array([object()]), (np.array([object()]), object())
+
+
+def _exits(*args):
+    raise SystemExit(1)
+
+
+def _recurses(*args):
+    return _recurses(*args)
+
+
+#: Submissions every check must fail with an AssertionError, as pytest
+#: params: the released stub, wrong kinds of result, exit and recursion.
+BROKEN_SUBMISSIONS = [
+    pytest.param(fn, id=fn.__name__.strip("_"))
+    for fn in (_stub, _returns_none, _returns_text, _returns_object_array,
+               _exits, _recurses)
+]
+
+
+def assert_broken_fails(check, broken):
+    """``check`` fails a submission of :data:`BROKEN_SUBMISSIONS`.
+
+    The message of the stub names the exception and quotes the student's
+    line; the message of a function returning None says None.
+    """
+    message = failure(check, broken, "en")
+    if broken is _stub:
+        assert "raised NotImplementedError" in message
+        assert "raise NotImplementedError()" in message  # the student line
+    if broken is _returns_none:
+        assert "None" in message
+
+
+def assert_not_a_function_fails(check):
+    """``check`` fails None, which is not a function."""
+    with pytest.raises(AssertionError, match="must be a function"):
+        check(None)
+
+
+def assert_unknown_language_is_an_error(check, fn):
+    """``check`` raises ValueError, not AssertionError, for lang="fr"."""
+    with pytest.raises(ValueError, match="lang"):
+        check(fn, lang="fr")
+
+
+def every_check(check_of, names, namespace):
+    """A callable running the check of every name on ``namespace``."""
+
+    def run_all():
+        for name in names:
+            check_of(name)(namespace[name])
+
+    return run_all
+
+
+def assert_global_state_unchanged(run_all):
+    """``run_all()`` leaves the NumPy and Python RNGs and floatx alone."""
+    import keras
+
+    np_state = np.random.get_state()
+    py_state = random.getstate()
+    floatx = keras.config.floatx()
+    run_all()
+    after = np.random.get_state()
+    assert all(
+        np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+        for a, b in zip(np_state, after, strict=True)
+    )
+    assert random.getstate() == py_state
+    assert keras.config.floatx() == floatx
+
+
+# ------------------------------------------------- the notebooks themselves
+
+
+def validate_notebook(path):
+    """``nbgrader validate`` passes the notebook at ``path``.
+
+    nbgrader reads its config from the current folder: it is run from
+    autograder/, as the Makefile does. Validate fails a test cell that
+    raises or writes to stderr.
+    """
+    result = run([NBGRADER, "validate", str(path)], cwd=AUTOGRADER,
+                 check=False)
+    assert "Success! Your notebook passes all the tests." in result.stdout, (
+        result.stdout[-3000:] + result.stderr[-3000:]
+    )
