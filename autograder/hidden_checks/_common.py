@@ -472,6 +472,34 @@ def matches(a, b):
     return a.shape == b.shape and relative_error(a, b) < DIAGNOSIS_RTOL
 
 
+def expect_value(actual, expected, *, what, lang, rtol, case, hint,
+                  mistakes=()):
+    """``expect_close`` with a hint naming the mistake, when one matches.
+
+    ``mistakes`` is a sequence of ``(compute, hint)``: ``compute()``
+    returns what a given wrong implementation would output; it is called
+    only once the value is known to be wrong, and returns None when
+    the mistake is impossible for these shapes.
+    """
+    if relative_error(actual, expected) <= rtol:
+        return
+    for compute, mistake_hint in mistakes:
+        try:
+            wrong = compute()
+        except Exception:  # that mistake cannot happen with these shapes
+            continue
+        if wrong is not None and matches(actual, wrong):
+            hint = mistake_hint
+            break
+    if np.asarray(expected).dtype != np.float64:
+        # A float32 case: no "compute in float64" note.
+        actual = np.asarray(actual, dtype=np.float64)
+    expect_close(
+        actual, expected, what=what, lang=lang, rtol=rtol, case=case,
+        hint=hint,
+    )
+
+
 def dense_layer(W, b):
     """A float64 ``keras.layers.Dense`` holding the weights W, b."""
     layer = keras.layers.Dense(

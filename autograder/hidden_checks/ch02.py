@@ -29,17 +29,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnn_course.gradcheck import relative_error
-
 from ._common import (
     Text,
     call,
     expect_array,
-    expect_close,
     expect_tuple,
+    expect_value,
     fail,
     hidden_check,
-    matches,
     shape_case,
 )
 
@@ -119,34 +116,6 @@ def _float32_case(case):
     """The case, said to be the float32 one."""
     return Text(
         case.en + " (float32 inputs)", case.es + " (entradas float32)",
-    )
-
-
-def _expect_value(actual, expected, *, what, lang, rtol, case, hint,
-                  mistakes=()):
-    """``expect_close`` with a hint naming the mistake, when one matches.
-
-    ``mistakes`` is a sequence of ``(compute, hint)``: ``compute()``
-    returns what a given wrong implementation would output; it is called
-    only once the value is known to be wrong, and returns None when
-    the mistake is impossible for these shapes.
-    """
-    if relative_error(actual, expected) <= rtol:
-        return
-    for compute, mistake_hint in mistakes:
-        try:
-            wrong = compute()
-        except Exception:  # that mistake cannot happen with these shapes
-            continue
-        if wrong is not None and matches(actual, wrong):
-            hint = mistake_hint
-            break
-    if np.asarray(expected).dtype != np.float64:
-        # A float32 case: no "compute in float64" note.
-        actual = np.asarray(actual, dtype=np.float64)
-    expect_close(
-        actual, expected, what=what, lang=lang, rtol=rtol, case=case,
-        hint=hint,
     )
 
 
@@ -247,7 +216,7 @@ def _step_case(student_fn, x_t, h_prev, Wx, Wh, b, lang):
     ]
     if d == h:
         mistakes.append((lambda: one_step(Wx=Wh, Wh=Wx), _SWAPPED))
-    _expect_value(
+    expect_value(
         h_next, expected, what="h_next", lang=lang, rtol=rtol, case=case,
         mistakes=mistakes,
         hint=Text(
@@ -384,7 +353,7 @@ def _forward_case(student_fn, x, h0, Wx, Wh, b, lang):
     ]
     if d == h:
         mistakes.append((lambda: run(Wx=Wh, Wh=Wx), _SWAPPED))
-    _expect_value(
+    expect_value(
         states, expected, what="h", lang=lang, rtol=rtol, case=case,
         mistakes=mistakes,
         hint=Text(
@@ -566,7 +535,7 @@ def _many_to_one_case(student_fn, x, h0, Wx, Wh, b, Wy, by, lang,
                 "h[:, -1].",
             ),
         ))
-    _expect_value(
+    expect_value(
         probs, expected, what="many_to_one_forward", lang=lang, rtol=rtol,
         case=case, mistakes=mistakes,
         hint=_STABLE_HINT if large else Text(
@@ -727,7 +696,7 @@ def _stacked_case(student_fn, x, h0s, params, lang):
             ),
         ),
     ]
-    _expect_value(
+    expect_value(
         states, expected, what="stacked_rnn_forward", lang=lang,
         rtol=rtol, case=case, mistakes=mistakes,
         hint=Text(

@@ -36,7 +36,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnn_course.gradcheck import numerical_gradient, relative_error
+from rnn_course.gradcheck import numerical_gradient
 from rnn_course.sequences import adding_problem
 
 from ._common import (
@@ -49,9 +49,9 @@ from ._common import (
     expect_close,
     expect_scalar,
     expect_tuple,
+    expect_value,
     fail,
     hidden_check,
-    matches,
     shape_case,
 )
 
@@ -240,31 +240,6 @@ def _state_gradients(x, h0, Wx, Wh, b, dh_T):
 
 
 # -------------------------------------------------------------- messages
-
-
-def _expect_value(actual, expected, *, what, lang, rtol, case, hint,
-                  mistakes=()):
-    """``expect_close`` with a hint naming the mistake, when one matches.
-
-    ``mistakes`` is a sequence of ``(compute, hint)``: ``compute()``
-    returns what a given wrong implementation would output (or None
-    when that mistake is impossible here); it runs only once the value
-    is known to be wrong.
-    """
-    if relative_error(actual, expected) <= rtol:
-        return
-    for compute, mistake_hint in mistakes:
-        try:
-            wrong = compute()
-        except Exception:  # that mistake cannot happen with these shapes
-            continue
-        if wrong is not None and matches(actual, wrong):
-            hint = mistake_hint
-            break
-    expect_close(
-        actual, expected, what=what, lang=lang, rtol=rtol, case=case,
-        hint=hint,
-    )
 
 
 def _expect_arrays(value, like, *, what, lang, hint=None):
@@ -482,7 +457,7 @@ def _step_case(student_fn, x_t, h_prev, Wx, Wh, b, dh_next, lang):
                     f"{'x_t' if name == 'dWx' else 'h_prev'}.T @ da.",
                 ),
             ))
-        _expect_value(
+        expect_value(
             grads[i], expected[i], what=name, lang=lang, rtol=TAPE_RTOL,
             case=case, mistakes=mistakes, hint=_STEP_HINTS[name],
         )
@@ -664,7 +639,7 @@ def _sequence_case(student_fn, x, h0, Wx, Wh, b, dh, lang):
                 ),
             ))
         hint = _SEQ_HINTS.get(name, _BPTT_HINT)
-        _expect_value(
+        expect_value(
             grads[i], tape[i], what=name, lang=lang, rtol=TAPE_RTOL,
             case=case, mistakes=mistakes, hint=hint,
         )
@@ -816,7 +791,7 @@ def _norms_case(student_fn, x, h0, Wx, Wh, b, dh_T, lang):
             ),
         ),
     ]
-    _expect_value(
+    expect_value(
         norms, expected, what="norms", lang=lang, rtol=TAPE_RTOL,
         case=shape_case(x=x.shape, dh_T=dh_T.shape), mistakes=mistakes,
         hint=Text(
@@ -912,7 +887,7 @@ def check_clip_by_value(student_fn, lang="en"):
                     "siendo negativos.",
                 )),
             ]
-            _expect_value(
+            expect_value(
                 got, want, what=f"clip_by_value(...)[{i}]", lang=lang,
                 rtol=VALUE_RTOL, case=case, mistakes=mistakes,
                 hint=Text(
@@ -1056,7 +1031,7 @@ def check_clip_by_global_norm(student_fn, lang="en"):
             f"for {len(grads)} arrays, max_norm = {max_norm} ({state})",
             f"para {len(grads)} arrays, max_norm = {max_norm} ({estado})",
         )
-        _expect_value(
+        expect_value(
             norm, expected_norm, what="global_norm", lang=lang,
             rtol=VALUE_RTOL, case=case,
             mistakes=[
@@ -1073,7 +1048,7 @@ def check_clip_by_global_norm(student_fn, lang="en"):
         )
         for i, (got, want) in enumerate(zip(clipped, expected,
                                              strict=True)):
-            _expect_value(
+            expect_value(
                 got, want, what=f"clipped[{i}]", lang=lang,
                 rtol=VALUE_RTOL, case=case,
                 mistakes=_clip_mistakes(grads, max_norm, i),
@@ -1216,7 +1191,7 @@ def _train_step_case(student_fn, params, x, y, lr, max_norm, lang):
         f"para x de forma {x.shape}, H = {params['Wh'].shape[0]} y "
         f"max_norm = {max_norm}",
     )
-    _expect_value(
+    expect_value(
         got_loss, loss, what="loss", lang=lang, rtol=VALUE_RTOL, case=case,
         mistakes=[(lambda: loss / 2, _HALF_MSE),
                   (lambda: loss * n, _SUM_MSE)],
@@ -1227,7 +1202,7 @@ def _train_step_case(student_fn, params, x, y, lr, max_norm, lang):
             "último estado de rnn_forward desde h0 = ceros.",
         ),
     )
-    _expect_value(
+    expect_value(
         got_norm, norm, what="grad_norm", lang=lang, rtol=TAPE_RTOL,
         case=case,
         mistakes=[
@@ -1255,7 +1230,7 @@ def _train_step_case(student_fn, params, x, y, lr, max_norm, lang):
         own = np.linalg.norm(raw)
         if max_norm is not None and own > max_norm:
             per_array = raw * (max_norm / own)
-        _expect_value(
+        expect_value(
             step, g, what=Text(
                 f"(params[\"{k}\"] - new_params[\"{k}\"]) / learning_rate",
                 f"(params[\"{k}\"] - new_params[\"{k}\"]) / learning_rate",
