@@ -15,7 +15,7 @@ ASSIGNMENTS ?= $(notdir $(wildcard solutions/[0-9]*))
 # Kernels, jupyter-book and nbgrader must find the venv's python first.
 export PATH := $(BIN):$(PATH)
 
-# Extra options for nbgrader, e.g. NBGRADER_FLAGS=--Execute.timeout=30
+# Extra options for nbgrader, e.g. NBGRADER_FLAGS=--TrustedExecute.timeout=30
 NBGRADER_FLAGS ?=
 
 .PHONY: venv book test lint lab release samples autograde feedback grades clean
@@ -57,11 +57,13 @@ samples:
 	mkdir -p autograder/submitted
 	cp -r autograder/samples/*/ autograder/submitted/
 
-## Instructor: grade everything under autograder/submitted/.
+## Instructor: grade everything under autograder/submitted/, each
+## submission in its own process, its code sandboxed (autograder/grade.py).
+## UNSAFE=1 grades without sandbox: only for a class whose code you trust.
+UNSAFE ?=
 autograde: $(INSTALLED)
-	cd autograder && for a in $(ASSIGNMENTS); do \
-	  $(NBGRADER) autograde $$a --create --force $(NBGRADER_FLAGS) || status=1; \
-	done; exit $${status:-0}
+	cd autograder && $(BIN)/python grade.py $(ASSIGNMENTS) \
+	  $(if $(UNSAFE),--unsafe) $(NBGRADER_FLAGS)
 
 ## Instructor: HTML feedback under autograder/feedback/.
 feedback: $(INSTALLED)

@@ -25,6 +25,7 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 from feedback import ScrubHiddenTests  # noqa: E402
+from trusted_grading import NormaliseSubmission, TrustedExecute  # noqa: E402
 
 c = get_config()  # noqa: F821 -- provided by traitlets when loading
 
@@ -37,13 +38,48 @@ c.CourseDirectory.feedback_directory = "autograder/feedback"
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
 c.CourseDirectory.course_id = "rnn-course"
 
-# Seconds per cell. The slowest graded cell trains a small model; an
-# infinite loop is interrupted after this and the rest is still graded.
-c.Execute.timeout = 120
-c.Execute.interrupt_on_timeout = True
+# Trusted grading (see autograder/trusted_grading/__init__.py): the
+# submission's metadata comes from the release; its cells run in a
+# sandboxed kernel; test cells run in the grader with their code from the
+# gradebook, calling the student's functions through proxies.
+c.NormaliseSubmission.release_directory = os.path.join(ROOT, "exercises")
+c.Autograde.sanitize_preprocessors = [
+    NormaliseSubmission,
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    TrustedExecute,
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Seconds per cell (and per call of a graded function). The slowest
+# graded cell trains a small model; an infinite loop is interrupted after
+# this and the rest is still graded.
+c.TrustedExecute.timeout = 120
+# Seconds per submission, all cells together; then the sandbox is killed.
+c.TrustedExecute.total_timeout = 900
+# Address space of a student's kernel: a larger allocation raises
+# MemoryError in the student's code.
+c.TrustedExecute.memory_limit = 4 * 2**30
+# Largest arrays one call of a graded function may return.
+c.TrustedExecute.max_transfer = 64 * 2**20
+# Only for a class whose code you trust: no sandbox (--unsafe in grade.py).
+c.TrustedExecute.unsafe = False
 
 # A student who deleted or edited a test cell gets the real one back.
 c.OverwriteCells.add_missing_cells = True
+# Validate (students) and the instructor's own runs still use nbgrader's
+# Execute; interrupting works there as usual.
+c.Execute.timeout = 120
+c.Execute.interrupt_on_timeout = True
+
+# No script of a student's output or Markdown reaches a browser.
+c.HTMLExporter.sanitize_html = True
 
 # Feedback: no hidden-test source, no traceback lines from hidden checks.
 c.GenerateFeedback.preprocessors = [

@@ -6,10 +6,19 @@ instructor runs: `make samples autograde feedback grades`.
 """
 
 import csv
+import hashlib
+import json
 import re
+import shutil
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, make
+
+sys.path.insert(0, str(ROOT / "autograder" / "samples"))
+from hostile import MARKER  # noqa: E402
 
 EN, ES = "01-embeddings-activations-en", "01-embeddings-activations-es"
 #: Chapter 1 is worth 14 points; what each sample must get.
@@ -21,20 +30,93 @@ EXPECTED = {
     ("infinite-loop", EN): 12,      # cosine_neighbours' cell never ends (2)
     ("deleted-test-cell", EN): 14,  # the deleted test comes back, passes
     ("edited-test-cell", EN): 13,   # the real softmax test comes back
+    # Honest work that must keep its marks.
+    ("copy-pasted-cell", EN): 14,   # the answer is in the pasted copy
+    ("foreign-schema", EN): 14,     # nbgrader schema_version 99
+    ("hostile-flood", EN): 14,      # 50 MB printed: capped, no harm
+    ("hostile-html", EN): 14,       # HTML/JS output: shown as text
+    ("hostile-memory-hog", EN): 13,  # softmax allocates 6 GiB (1)
+    # Attacks with every answer left as the stub: nothing to earn.
+    **{(student, EN): 0 for student in (
+        "hostile-tags", "hostile-custom-exc", "hostile-fake-checks",
+        "hostile-monkeypatch", "hostile-steal-solutions",
+        "hostile-copy-peer", "hostile-tamper", "hostile-kill-parent",
+        "hostile-detached",
+    )},
 }
 BROKEN = "broken-json"
 #: Short per-cell timeout for the test run; the course's own is longer.
-TIMEOUT = "NBGRADER_FLAGS=--Execute.timeout=40"
+TIMEOUT = "NBGRADER_FLAGS=--TrustedExecute.timeout=30"
+#: What grading itself writes in the course; nothing else may change.
+GRADER_OUTPUT = ("autograder/gradebook.db", "autograder/autograded",
+                 "autograder/feedback", "autograder/grades.csv")
+
+
+def tree_digest(*folders, skip=()):
+    """{relative path: sha256} of every file under the folders."""
+    digest = {}
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(folder).as_posix()
+            if (not path.is_file() or "__pycache__" in path.parts
+                    or relative.startswith(skip)):
+                continue
+            data = path.read_bytes()
+            digest[f"{folder}/{relative}"] = hashlib.sha256(data).hexdigest()
+    return digest
+
+
+def processes_with(*needles):
+    """Command lines of the running processes that contain a needle."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if any(needle in text for needle in needles):
+            found.append(text)
+    return found
 
 
 @pytest.fixture(scope="module")
-def graded(course):
-    """Grade every sample; return the `make autograde` result."""
-    make("samples", course)
-    result = make("autograde", course, TIMEOUT, check=False)
-    make("feedback", course, check=False)
-    make("grades", course)
-    return result
+def fresh(tmp_path_factory):
+    """A copy of the course as a fresh clone has it: no gradebook, no
+    `make release` run, the committed exercises/."""
+    copy = tmp_path_factory.mktemp("fresh-course")
+    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
+        shutil.copy2(ROOT / name, copy / name)
+    for name in ("solutions", "exercises"):
+        shutil.copytree(ROOT / name, copy / name)
+    shutil.copytree(
+        ROOT / "autograder", copy / "autograder",
+        ignore=shutil.ignore_patterns(
+            "submitted", "autograded", "feedback", "gradebook.db",
+            "grades.csv", "__pycache__",
+        ),
+    )
+    return copy
+
+
+@pytest.fixture(scope="module")
+def graded(fresh):
+    """Grade every sample; return the `make autograde` result and the
+    course's files before and after."""
+    make("samples", fresh)
+    watched = (fresh, ROOT / "solutions", ROOT / "autograder" /
+               "hidden_checks", ROOT / "rnn_course")
+    before = tree_digest(*watched, skip=GRADER_OUTPUT)
+    result = make("autograde", fresh, TIMEOUT, check=False)
+    make("feedback", fresh, check=False)
+    make("grades", fresh)
+    after = tree_digest(*watched, skip=GRADER_OUTPUT)
+    return result, before, after
+
+
+@pytest.fixture(scope="module")
+def course(fresh):
+    """The graded course (this module's own copy)."""
+    return fresh
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +149,7 @@ def test_correct_sample_of_every_chapter_gets_full_marks(grades,
 
 
 def test_broken_notebook_is_reported_not_fatal(graded, grades):
+    graded = graded[0]
     output = graded.stdout + graded.stderr
     assert BROKEN in output, "the broken submission is not named"
     assert graded.returncode != 0, "a failed submission must be reported"
@@ -102,10 +185,6 @@ def test_feedback_explains_failures(course, graded):
 
 def test_samples_are_current_and_look_like_submissions():
     # make_samples.py writes them from the current release and solutions.
-    import json
-    import sys
-
-    sys.path.insert(0, str(ROOT / "autograder" / "samples"))
     import make_samples
 
     for (student, assignment), notebook in make_samples.samples().items():
@@ -117,3 +196,59 @@ def test_samples_are_current_and_look_like_submissions():
             assert text == notebook, f"{path}: run make_samples.py"
         else:
             assert json.loads(text) == notebook, f"{path}: run make_samples.py"
+
+
+def test_no_file_outside_grading_output_changed(graded):
+    _, before, after = graded
+    changed = sorted(
+        path for path in before.keys() | after.keys()
+        if before.get(path) != after.get(path)
+    )
+    assert not changed, changed
+
+
+def test_no_process_of_a_submission_survives(graded):
+    time.sleep(1)
+    assert not processes_with(MARKER, "rnn-grade-")
+    assert not list(Path("/tmp").glob("rnn-grade-*"))
+
+
+def page_of(course, student, folder="feedback", suffix=".html"):
+    return next((course / "autograder" / folder / student / EN)
+                .glob(f"*{suffix}"))
+
+
+def test_student_html_and_script_never_reach_a_browser(course, graded):
+    for folder, suffix in (("feedback", ".html"), ("autograded", ".ipynb")):
+        text = page_of(course, "hostile-html", folder, suffix).read_text()
+        assert "<script>document.title" not in text
+        assert "onmouseover" not in text.replace("&lt;b onmouseover", "")
+        assert "application/javascript" not in text
+
+
+def test_output_flood_is_capped_with_a_note(course, graded):
+    notebook = page_of(course, "hostile-flood", "autograded", ".ipynb")
+    assert notebook.stat().st_size < 1_000_000
+    assert page_of(course, "hostile-flood").stat().st_size < 2_000_000
+    text = json.dumps(json.loads(notebook.read_text()))
+    assert "output cut" in text
+
+
+def test_grading_refuses_without_a_sandbox(tmp_path):
+    """No silent fallback: a machine without namespaces gets the reason."""
+    import subprocess
+
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'No permissions to create new "
+                    "namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    script = (
+        "import sys; sys.path.insert(0, 'autograder');"
+        "from trusted_grading import sandbox;"
+        f"sandbox.check_available({str(fake)!r})"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode != 0
+    assert "SandboxUnavailable" in result.stderr
+    assert "--unsafe" in result.stderr and "namespace" in result.stderr

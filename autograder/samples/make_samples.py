@@ -16,6 +16,8 @@ import json
 import re
 from pathlib import Path
 
+import hostile
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SLUG = "01-embeddings-activations"
@@ -112,6 +114,8 @@ def samples():
         ("edited-test-cell", en): edited,
         ("broken-json", en): broken[: len(broken) // 2],
     }
+    found.update(hostile.samples(
+        lambda: load("en", "exercises"), lambda: filled("en"), en))
     for slug in CHAPTERS:
         found[("correct", f"{slug}-en")] = filled("en", slug)
         found[("correcto", f"{slug}-es")] = filled("es", slug)

@@ -1,0 +1,331 @@
+"""One sandboxed kernel that runs one submission's cells.
+
+:class:`KernelSession` starts an IPython kernel in the submission's
+sandbox (:mod:`sandbox`), runs the student's cells in it (their outputs
+capped and reduced to safe types, :mod:`outputs`) and serves the calls
+of :class:`proxy.Proxy`. It keeps the grader going whatever the kernel
+does: a cell or a call that runs past the per-cell limit is interrupted;
+a kernel that dies is started again and given the cells that had run, at
+most ``max_restarts`` times; past the submission's total time limit,
+nothing more runs.
+"""
+
+import contextlib
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client import AsyncKernelManager
+from jupyter_client.kernelspec import KernelSpec
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+from . import outputs, sandbox, wire
+from .proxy import (
+    GradingTimeout,
+    KernelDied,
+    NoAnswer,
+    NotGradable,
+    message,
+    rebuild_exception,
+)
+
+HERE = Path(__file__).resolve().parent
+#: Run first in every kernel: installs the worker's side of the calls.
+BOOTSTRAP = """\
+import sys as _sys, types as _types
+for _name, _source in {sources!r}:
+    _module = _types.ModuleType(_name)
+    exec(compile(_source, "<" + _name + ">", "exec"), _module.__dict__)
+    _sys.modules[_name] = _module
+_sys.modules["_course_grader"].start({inbox!r}, {outbox!r}, {limit!r})
+del _sys, _types, _name, _source, _module
+"""
+
+
+class _SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel is the sandboxed command."""
+
+    argv = None
+
+    @property
+    def kernel_spec(self):
+        return KernelSpec(argv=self.argv, display_name="sandboxed Python",
+                          language="python", interrupt_mode="message")
+
+
+class _CappedClient(NotebookClient):
+    """nbclient with outputs reduced to safe types and capped."""
+
+    def output(self, outs, msg, display_id, cell_index):
+        out = super().output(outs, msg, display_id, cell_index)
+        self.cap.add(outs)
+        return out
+
+
+class KernelSession:
+    """The sandboxed kernel of one submission.
+
+    Parameters
+    ----------
+    files : str or os.PathLike
+        The submission's folder; its other files are copied to scratch.
+    lang : {"en", "es"}
+        Language of the grader's own messages.
+    timeout : int
+        Seconds allowed to one cell or one call.
+    total_timeout : int
+        Seconds allowed to the whole submission.
+    memory_limit : int
+        Bytes of address space allowed to the kernel.
+    max_transfer : int
+        Largest size of the arrays one call may return, in bytes.
+    unsafe : bool
+        Run the kernel without sandbox (only for a class one trusts).
+    max_restarts : int
+        How many times a dead kernel is started again.
+    """
+
+    def __init__(self, files, *, lang, timeout, total_timeout,
+                 memory_limit, max_transfer, unsafe=False, max_restarts=2,
+                 log=None):
+        self.lang = lang
+        self.timeout, self.total_timeout = timeout, total_timeout
+        self.memory_limit, self.max_transfer = memory_limit, max_transfer
+        self.unsafe, self.max_restarts = unsafe, max_restarts
+        self.log = log or logging.getLogger(__name__)
+        self.scratch = sandbox.Scratch(files)
+        self.cap = outputs.Cap(lang)
+        self.deadline = time.monotonic() + total_timeout
+        self.history = []  # sources the kernel ran, replayed on restart
+        self.restarts = 0
+        self.calls = 0
+        self.client = None
+        self._stack = contextlib.ExitStack()
+
+    # ---------------------------------------------------------- lifecycle
+
+    def __enter__(self):
+        self._start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _start(self):
+        if self.unsafe:
+            argv = sandbox.unsafe_command(self.scratch)
+        else:
+            argv = sandbox.kernel_command(self.scratch, self.memory_limit)
+        km = _SandboxKernelManager(
+            transport="ipc", ip=str(self.scratch.ipc / "k"),
+            connection_file=str(self.scratch.inbox / "kernel.json"))
+        km.argv = argv
+        # nbclient stores each executed cell into its notebook at the
+        # index given: it gets a one-cell notebook of its own, index 0.
+        scratch_nb = nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_code_cell()],
+            metadata={"kernelspec": {"name": "python3",
+                                     "display_name": "Python 3"}})
+        client = _CappedClient(
+            scratch_nb, km=km, timeout=self.timeout, allow_errors=True,
+            interrupt_on_timeout=True, startup_timeout=120,
+            error_on_timeout={"ename": "TimeoutError", "evalue": message(
+                "timeout", self.lang, seconds=self.timeout),
+                "traceback": []},
+            kernel_name="python3",
+            resources={"metadata": {"path": str(self.scratch.work)}})
+        client.cap = self.cap
+        self.client = client
+        self._stack = contextlib.ExitStack()
+        # The kernel's own console (its banner, TensorFlow's logs) is noise.
+        quiet = self._stack.enter_context(open(os.devnull, "w"))
+        self._stack.enter_context(
+            client.setup_kernel(stdout=quiet, stderr=quiet))
+        self._check_sockets()
+        self._run_quietly(self._bootstrap())
+        for source in self.history:
+            self._run_quietly(source)
+
+    def _check_sockets(self):
+        """The kernel's sockets are sockets, not links planted to elsewhere."""
+        import stat
+
+        for entry in os.scandir(self.scratch.ipc):
+            if not stat.S_ISSOCK(os.lstat(entry.path).st_mode):
+                raise KernelDied("unexpected file in the kernel's ipc folder")
+
+    def _bootstrap(self):
+        sources = [(name, (HERE / f"{module}.py").read_text("utf-8"))
+                   for name, module in (("_course_wire", "wire"),
+                                        ("_course_grader", "worker"))]
+        return BOOTSTRAP.format(
+            sources=sources, inbox=str(self.scratch.inbox),
+            outbox=str(self.scratch.outbox), limit=self.max_transfer)
+
+    def close(self):
+        """Stop the kernel (and everything it started); delete scratch."""
+        with contextlib.suppress(Exception):
+            self._stack.close()
+        self.scratch.remove()
+
+    def _restart(self):
+        """Start a new kernel after one died; False when out of restarts."""
+        with contextlib.suppress(Exception):
+            self._stack.close()
+        if self.restarts >= self.max_restarts or self.remaining() <= 0:
+            self.client = None
+            return False
+        self.restarts += 1
+        self.log.warning("kernel died; starting it again (%d)", self.restarts)
+        try:
+            self._start()
+        except Exception as error:  # noqa: BLE001
+            self.log.warning("kernel could not be restarted: %s", error)
+            self.client = None
+            return False
+        return True
+
+    # ----------------------------------------------------------- running
+
+    def remaining(self):
+        """Seconds left of the submission's total time."""
+        return self.deadline - time.monotonic()
+
+    def _execute(self, cell):
+        """Run ``cell`` in the kernel; raise KernelDied if it dies."""
+        if self.client is None:
+            raise KernelDied("no kernel")
+        self.client.timeout = max(1, int(min(self.timeout, self.remaining())))
+        try:
+            self.client.execute_cell(cell, 0, store_history=False)
+        except DeadKernelError:
+            self._restart()
+            raise KernelDied("the kernel died") from None
+
+    def _run_quietly(self, source):
+        cell = nbformat.v4.new_code_cell(source)
+        self._execute(cell)
+        return cell
+
+    def run_cell(self, cell):
+        """Run one of the student's (or the release's) cells for its output.
+
+        The outputs land in ``cell.outputs``, capped; the source joins the
+        history replayed if the kernel has to be started again.
+        """
+        cell.outputs = []
+        if self.remaining() <= 0 or self.client is None:
+            cell.outputs = [outputs.stream(message(
+                "over", self.lang, seconds=self.total_timeout))]
+            return
+        self.cap.start_cell()
+        try:
+            self._execute(cell)
+        except KernelDied:
+            cell.outputs.append(outputs.error(
+                "KernelDied", message("died", self.lang)))
+            return
+        finally:
+            self.cap.finish(cell.outputs)
+        self.history.append(cell.source)
+
+    def run_quietly(self, source):
+        """Run ``source`` in the kernel, ignoring its outputs and errors."""
+        if self.client is None or self.remaining() <= 0:
+            return
+        with contextlib.suppress(KernelDied):
+            self._run_quietly(source)
+            self.history.append(source)
+
+    def call(self, name, args, kwargs, lookup):
+        """Call the student's ``name`` in the kernel.
+
+        Returns
+        -------
+        result : object
+            What the function returned, as plain data.
+        after : (list, dict)
+            The positional and keyword arguments after the call.
+        """
+        if self.remaining() <= 0:
+            raise GradingTimeout(message(
+                "over", self.lang, seconds=self.total_timeout))
+        if self.client is None:
+            raise KernelDied(message("died", self.lang))
+        self.calls += 1
+        stem = str(self.calls)
+        try:
+            wire.dump([list(args), dict(kwargs)], self.scratch.inbox,
+                      f"{stem}-args")
+        except wire.WireError as error:  # a check's own mistake
+            raise TypeError(f"cannot send the arguments: {error}") from None
+        cell = nbformat.v4.new_code_cell(
+            f"__import__('_course_grader').call({name!r}, {self.calls})")
+        started = time.monotonic()
+        try:
+            self._execute(cell)
+        except KernelDied:
+            raise KernelDied(message("died", self.lang)) from None
+        finally:
+            for suffix in (".json", ".npz"):
+                with contextlib.suppress(OSError):
+                    os.remove(self.scratch.inbox / f"{stem}-args{suffix}")
+        outbox = self.scratch.outbox
+        try:
+            if (outbox / f"{stem}-error.json").exists():
+                info = json.loads(wire._read_regular(
+                    str(outbox / f"{stem}-error.json"), 2**20))
+                if not isinstance(info, dict):
+                    raise NoAnswer(message("no_answer", self.lang))
+                if info.get("kind") == "unsupported":
+                    raise NotGradable(message(
+                        "unsupported", self.lang,
+                        detail=str(info.get("detail", ""))[:200]))
+                raise rebuild_exception(info)
+            if not (outbox / f"{stem}-done.json").exists():
+                if any(o.get("ename") == "TimeoutError"
+                       for o in cell.outputs if o.output_type == "error") \
+                        or time.monotonic() - started >= self.client.timeout:
+                    raise GradingTimeout(message(
+                        "timeout", self.lang, seconds=self.timeout))
+                raise NoAnswer(message("no_answer", self.lang))
+            result = wire.load(outbox, f"{stem}-result",
+                               max_bytes=self.max_transfer,
+                               arguments=lookup, keras_loader=_load_model)
+            after = wire.load(outbox, f"{stem}-after",
+                              max_bytes=self.max_transfer,
+                              keras_loader=_load_model)
+        except wire.WireError as error:
+            raise NotGradable(message("unsupported", self.lang,
+                                      detail=str(error)[:200])) from None
+        finally:
+            for path in outbox.glob(f"{stem}-*"):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        if not (isinstance(after, list) and len(after) == 2
+                and isinstance(after[0], list)
+                and isinstance(after[1], dict)):
+            raise NoAnswer(message("no_answer", self.lang))
+        return result, (after[0], after[1])
+
+
+def _load_model(path):
+    """A Keras model from its archive, built-in layers only."""
+    import keras
+
+    try:
+        model = keras.saving.load_model(path, compile=True, safe_mode=True)
+    except Exception as error:
+        raise wire.WireError(
+            "a Keras model that cannot be loaded safely (use Keras's "
+            f"built-in layers only, no Lambda): {type(error).__name__}"
+        ) from None
+    for layer in model._flatten_layers(include_self=False):
+        if not type(layer).__module__.startswith("keras."):
+            raise wire.WireError(
+                f"a model with the custom layer {type(layer).__name__}")
+    return model
