@@ -218,7 +218,7 @@ class _Encoder:
     def _array(self, array):
         if array.dtype.kind not in DTYPE_KINDS:
             raise WireError(f"an array of dtype {array.dtype}")
-        self.arrays.append(np.ascontiguousarray(array))
+        self.arrays.append(np.array(array, order="C"))  # keeps 0-d
         return f"arr_{len(self.arrays) - 1}"
 
     def _reference(self, array):

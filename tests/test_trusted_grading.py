@@ -1,0 +1,375 @@
+"""The trusted grading step's parts, one by one.
+
+The whole step is proven on the sample submissions in test_autograde.py;
+here each part is held to its contract: what may cross the boundary
+(:mod:`wire`), how a call's outcome reaches the checks (:mod:`proxy`),
+what a submission's metadata becomes (:mod:`normalise`), what outputs
+may stay (:mod:`outputs`), and what the sandbox lets a kernel see.
+"""
+
+import json
+import os
+import sys
+
+import nbformat
+import numpy as np
+import pytest
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "autograder"))
+from trusted_grading import (  # noqa: E402
+    normalise,
+    outputs,
+    proxy,
+    wire,
+    worker,
+)
+
+LIMIT = 2**20
+
+
+def roundtrip(value, **load):
+    """``value`` written and read back through the wire."""
+    folder = roundtrip.folder
+    wire.dump(value, folder, "v")
+    return wire.load(folder, "v", max_bytes=LIMIT, **load)
+
+
+@pytest.fixture(autouse=True)
+def _folder(tmp_path):
+    roundtrip.folder = tmp_path
+
+
+# ------------------------------------------------------------------ wire
+
+
+def test_plain_data_crosses_unchanged():
+    value = {
+        "x": np.arange(6.0).reshape(2, 3),
+        "ids": np.array([3, 1], dtype=np.int32),
+        "mask": np.array([True, False]),
+        7: (1, 2.5, -3, None, True, "ñandú", float("nan"), float("inf")),
+        "list": [np.float32(1.5), np.int64(2), 10**30, complex(1, 2)],
+    }
+    back = roundtrip(value)
+    assert back.keys() == value.keys()
+    assert back["x"].dtype == np.float64 and back["ids"].dtype == np.int32
+    np.testing.assert_array_equal(back["x"], value["x"])
+    assert back[7][:6] == value[7][:6] and isinstance(back[7], tuple)
+    assert np.isnan(back[7][6]) and back[7][7] == float("inf")
+    assert type(back["list"][0]) is np.float32
+    assert type(back["list"][1]) is np.int64
+    assert back["list"][2:] == [10**30, complex(1, 2)]
+
+
+@pytest.mark.parametrize("bad", [
+    lambda: None, object(), {1, 2}, np.array([object()]),
+    {(1, 2): 3}, [type],
+], ids=["function", "object", "set", "object-array", "tuple-key", "class"])
+def test_anything_else_is_refused(bad):
+    with pytest.raises(wire.WireError):
+        roundtrip(bad)
+
+
+def test_no_pickle_is_ever_read(tmp_path):
+    np.save(tmp_path / "evil.npy", np.array([object()]), allow_pickle=True)
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "v.npz", "w") as archive:
+        archive.write(tmp_path / "evil.npy", "arr_0.npy")
+    (tmp_path / "v.json").write_text(json.dumps({"t": "array",
+                                                 "i": "arr_0"}))
+    with pytest.raises(wire.WireError):
+        wire.load(tmp_path, "v", max_bytes=LIMIT)
+
+
+def test_too_large_too_deep_or_linked_is_refused(tmp_path):
+    wire.dump(np.zeros(LIMIT), tmp_path, "big")
+    with pytest.raises(wire.WireError, match="larger than"):
+        wire.load(tmp_path, "big", max_bytes=LIMIT)
+    # A small compressed file that would unpack to 8 MiB: a zip bomb.
+    wire.dump(0, tmp_path, "bomb")
+    np.savez_compressed(tmp_path / "bomb.npz", np.zeros(LIMIT))
+    with pytest.raises(wire.WireError, match="more than"):
+        wire.load(tmp_path, "bomb", max_bytes=LIMIT)
+    deep = []
+    for _ in range(wire.MAX_DEPTH + 5):
+        deep = [deep]
+    with pytest.raises(wire.WireError, match="nested"):
+        roundtrip(deep)
+    secret = tmp_path / "secret.json"
+    secret.write_text("1")
+    wire.dump(1, tmp_path, "linked")
+    os.remove(tmp_path / "linked.json")
+    os.symlink(secret, tmp_path / "linked.json")
+    with pytest.raises(wire.WireError):
+        wire.load(tmp_path, "linked", max_bytes=LIMIT)
+    (tmp_path / "junk.json").write_text("{not json")
+    wire.dump(1, tmp_path, "junk-ok")
+    os.replace(tmp_path / "junk-ok.npz", tmp_path / "junk.npz")
+    with pytest.raises(wire.WireError, match="malformed"):
+        wire.load(tmp_path, "junk", max_bytes=LIMIT)
+
+
+def test_generator_crosses_as_its_state():
+    rng = np.random.default_rng(3)
+    back = roundtrip(rng)
+    assert back.random() == rng.random()
+
+
+def test_models_cross_only_as_safe_keras_archives(tmp_path):
+    import keras
+    from trusted_grading.session import _load_model
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    wire.dump(model, tmp_path, "m")
+    back = wire.load(tmp_path, "m", max_bytes=LIMIT,
+                     keras_loader=_load_model)
+    x = np.ones((1, 3), "float32")
+    np.testing.assert_allclose(back(x), model(x))
+    with pytest.raises(wire.WireError):  # no loader: no model
+        wire.load(tmp_path, "m", max_bytes=LIMIT)
+    lam = keras.Sequential([keras.Input((3,)),
+                            keras.layers.Lambda(lambda t: t * 2)])
+    wire.dump(lam, tmp_path, "lam")
+    with pytest.raises(wire.WireError, match="built-in layers"):
+        wire.load(tmp_path, "lam", max_bytes=LIMIT, keras_loader=_load_model)
+
+
+# ------------------------------------------------------ worker and proxy
+
+
+class LocalSession:
+    """Runs the worker in this process: the proxy's contract, no kernel."""
+
+    def __init__(self, folder, namespace):
+        self.folder, self.namespace = folder, namespace
+        worker.start(str(folder), str(folder), LIMIT)
+        self.calls = 0
+
+    def call(self, name, args, kwargs, lookup):
+        self.calls += 1
+        stem = str(self.calls)
+        wire.dump([list(args), dict(kwargs)], self.folder, f"{stem}-args")
+        worker.call(name, stem, namespace=self.namespace)
+        error = self.folder / f"{stem}-error.json"
+        if error.exists():
+            info = json.loads(error.read_text())
+            if info["kind"] == "unsupported":
+                raise proxy.NotGradable(info["detail"])
+            raise proxy.rebuild_exception(info)
+        result = wire.load(self.folder, f"{stem}-result", max_bytes=LIMIT,
+                           arguments=lookup)
+        after = wire.load(self.folder, f"{stem}-after", max_bytes=LIMIT)
+        return result, (after[0], after[1])
+
+
+def student(source, tmp_path, name):
+    """The proxy of function ``name`` defined by a student's ``source``."""
+    import linecache
+
+    filename = f"<student-cell-{name}>"
+    linecache.cache[filename] = (len(source), None,
+                                 source.splitlines(True), filename)
+    namespace = {"np": np}
+    exec(compile(source, filename, "exec"), namespace)
+    return proxy.Proxy(name, LocalSession(tmp_path, namespace))
+
+
+def test_in_place_changes_reach_the_caller(tmp_path):
+    fn = student(
+        "def f(x, xs, d, rng):\n"
+        "    x *= 2\n"
+        "    xs.pop(0)\n"
+        "    d['new'] = 1\n"
+        "    rng.random()\n"
+        "    return None\n", tmp_path, "f")
+    x, inner = np.ones(3), np.zeros(2)
+    xs, d = [inner, np.ones(1)], {"a": 1}
+    rng, twin = np.random.default_rng(0), np.random.default_rng(0)
+    fn(x, xs, d, rng)
+    np.testing.assert_array_equal(x, [2, 2, 2])
+    assert len(xs) == 1 and d == {"a": 1, "new": 1}
+    twin.random()
+    assert rng.random() == twin.random()
+
+
+def test_returned_inputs_and_views_are_the_callers_arrays(tmp_path):
+    fn = student("def f(a, b):\n    return a, b[1:], a.copy()\n",
+                 tmp_path, "f")
+    a, b = np.arange(3.0), np.arange(4.0)
+    same, view, copy = fn(a, b)
+    assert same is a
+    assert np.shares_memory(view, b) and not np.shares_memory(copy, a)
+    np.testing.assert_array_equal(view, [1, 2, 3])
+
+
+def test_exceptions_come_back_with_type_and_student_line(tmp_path):
+    fn = student("def f(x):\n    y = x + 1\n    return y @ np.ones((5, 2))\n",
+                 tmp_path, "f")
+    with pytest.raises(ValueError) as raised:
+        fn(np.ones((2, 3)))
+    assert raised.value.student_line[0] == 3
+    assert "np.ones((5, 2))" in raised.value.student_line[1]
+    stub = student("def g():\n    raise NotImplementedError()\n",
+                   tmp_path, "g")
+    with pytest.raises(NotImplementedError):
+        stub()
+    custom = student("class Oops(KeyError):\n    pass\n"
+                     "def h():\n    raise Oops('no')\n", tmp_path, "h")
+    with pytest.raises(KeyError) as raised:
+        custom()
+    assert type(raised.value).__name__ == "Oops"
+    missing = proxy.Proxy("nothing", LocalSession(tmp_path, {}))
+    with pytest.raises(NameError):
+        missing()
+
+
+def test_a_result_that_cannot_cross_is_named(tmp_path):
+    fn = student("def f():\n    return lambda: 1\n", tmp_path, "f")
+    with pytest.raises(proxy.NotGradable, match="function"):
+        fn()
+
+
+def test_hidden_check_helpers_read_the_proxied_line(tmp_path):
+    from hidden_checks import _common
+
+    fn = student("def f(x):\n    return x @ x\n", tmp_path, "f")
+    with pytest.raises(AssertionError, match="line 2"):
+        _common.call(fn, (np.ones((2, 3)),), name="f", arg_names=("x",),
+                     lang="en")
+
+
+# ------------------------------------------------------------- normalise
+
+
+def release():
+    path = ROOT / "exercises" / "01-embeddings-activations-en" / \
+        "01-embeddings-activations.ipynb"
+    return nbformat.read(path, as_version=4)
+
+
+def test_metadata_comes_from_the_release():
+    submission = release()
+    for cell in submission.cells:
+        cell.metadata["tags"] = ["skip-execution"]
+        if "nbgrader" in cell.metadata:
+            cell.metadata.nbgrader["schema_version"] = 99
+            cell.metadata.nbgrader["points"] = 100
+    result = normalise.normalise(submission, release())
+    expected = [c.metadata.get("nbgrader") for c in release().cells]
+    assert [c.metadata.get("nbgrader") for c in result.cells] == expected
+    assert all("tags" not in c.metadata for c in result.cells)
+    assert len({c.id for c in result.cells}) == len(result.cells)
+
+
+def test_first_copy_keeps_the_metadata_and_no_answer_is_lost():
+    submission = release()
+    at = next(i for i, c in enumerate(submission.cells)
+              if normalise.grade_id_of(c) == "softmax")
+    pasted = nbformat.from_dict(json.loads(json.dumps(submission.cells[at])))
+    pasted.source = "def softmax(z):\n    return z\n"
+    submission.cells.insert(at + 1, pasted)
+    result = normalise.normalise(submission, release())
+    ids = [normalise.grade_id_of(c) for c in result.cells]
+    assert ids.count("softmax") == 1
+    assert result.cells[at + 1].source == pasted.source
+    assert "nbgrader" not in result.cells[at + 1].metadata
+
+
+def test_deleted_cells_come_back_in_place_and_html_is_text():
+    submission = release()
+    submission.cells = [c for c in submission.cells
+                        if normalise.grade_id_of(c) != "test_softmax"]
+    submission.cells.append(nbformat.v4.new_markdown_cell("<script>x</script>"))
+    result = normalise.normalise(submission, release())
+    ids = [normalise.grade_id_of(c) for c in result.cells]
+    assert ids.index("test_softmax") == ids.index("softmax") + 1
+    assert "<script>" not in result.cells[-1].source
+
+
+# --------------------------------------------------------------- outputs
+
+
+def test_outputs_are_reduced_to_safe_types_and_capped():
+    cap = outputs.Cap("es")
+    cap.start_cell()
+    outs = [nbformat.v4.new_output(
+        "display_data", data={"text/html": "<script>1</script>",
+                              "application/javascript": "alert(1)",
+                              "text/plain": "<HTML>"})]
+    cap.add(outs)
+    assert list(outs[0]["data"]) == ["text/plain"]
+    outs.append(outputs.stream("x" * (outputs.MAX_CELL_CHARS + 10)))
+    cap.add(outs)
+    cap.finish(outs)
+    assert sum(len(o.get("text", "")) for o in outs[:-1]) <= \
+        outputs.MAX_CELL_CHARS
+    assert "salida recortada" in outs[-1]["text"]
+
+
+def test_only_html_of_javascript_display_is_dropped():
+    cap = outputs.Cap("en")
+    cap.start_cell()
+    outs = [nbformat.v4.new_output(
+        "display_data", data={"application/javascript": "alert(1)"})]
+    cap.add(outs)
+    assert outs == []
+
+
+# --------------------------------------------------------------- sandbox
+
+PROBE = """
+import json, os, socket
+import numpy as np
+seen = {{}}
+seen["solutions"] = os.path.exists({root!r} + "/solutions")
+seen["autograder"] = os.path.exists({root!r} + "/autograder")
+seen["repository"] = sorted(os.listdir({root!r}))
+try:
+    open({root!r} + "/rnn_course/planted.py", "w")
+    seen["write"] = True
+except OSError:
+    seen["write"] = False
+s = socket.socket()
+s.settimeout(2)
+try:
+    s.connect(("127.0.0.1", {port}))
+    seen["network"] = True
+except OSError:
+    seen["network"] = False
+try:
+    hog = np.ones(3 * 2**30 // 8)
+    seen["memory"] = True
+except MemoryError:
+    seen["memory"] = False
+seen["processes"] = len([p for p in os.listdir("/proc") if p.isdigit()])
+print(json.dumps(seen))
+"""
+
+
+def test_the_kernel_sees_nothing_of_the_course():
+    import socket
+
+    from trusted_grading.session import KernelSession
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    cell = nbformat.v4.new_code_cell(PROBE.format(root=str(ROOT),
+                                                  port=port))
+    with KernelSession(None, lang="en", timeout=60, total_timeout=120,
+                       memory_limit=2 * 2**30, max_transfer=LIMIT) as session:
+        session.run_cell(cell)
+        scratch = session.scratch.root
+    server.close()
+    seen = json.loads(cell.outputs[0]["text"])
+    assert seen == {
+        "solutions": False, "autograder": False,
+        "repository": sorted({".venv", "rnn_course"} & set(os.listdir(ROOT))),
+        "write": False, "network": False, "memory": False,
+        "processes": seen["processes"],
+    }
+    assert seen["processes"] <= 3  # bwrap's init, the kernel, no other
+    assert not scratch.exists()
