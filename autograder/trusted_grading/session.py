@@ -281,6 +281,9 @@ class KernelSession:
                     str(outbox / f"{stem}-error.json"), 2**20))
                 if not isinstance(info, dict):
                     raise NoAnswer(message("no_answer", self.lang))
+                if info.get("type") == "KeyboardInterrupt":  # our interrupt
+                    raise GradingTimeout(message(
+                        "timeout", self.lang, seconds=self.timeout))
                 if info.get("kind") == "unsupported":
                     raise NotGradable(message(
                         "unsupported", self.lang,
