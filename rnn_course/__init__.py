@@ -2,8 +2,12 @@
 
 Modules
 -------
+characters
+    Character vocabulary, training windows and sampling with a temperature
+    for character-level language models.
 data
-    Offline loaders: IMDB reviews (deterministic splits) and GloVe vectors.
+    Offline loaders: IMDB reviews and Rotten Tomatoes sentences
+    (deterministic splits) and GloVe vectors.
 gradcheck
     Centred finite differences in float64 and relative errors.
 plots

@@ -1,4 +1,4 @@
-"""Offline data: IMDB movie reviews and GloVe word vectors.
+"""Offline data: IMDB and Rotten Tomatoes reviews, GloVe word vectors.
 
 Both come from PyPI packages, so nothing is downloaded at run time:
 
@@ -119,6 +119,41 @@ def imdb_splits(validation=5_000, test=10_000, seed=SPLIT_SEED):
         "train": Split(texts[train_ids], labels[train_ids]),
         "validation": Split(texts[validation_ids], labels[validation_ids]),
         "test": Split(texts[test_ids], labels[test_ids]),
+    }
+
+
+def rotten_tomatoes_splits(validation=1_000, seed=SPLIT_SEED):
+    """Deterministic train / validation split of the Rotten Tomatoes
+    sentences.
+
+    The 8,530 sentences are short (one line of a critic's review each,
+    already lower-cased and tokenised by the data set's authors), which
+    makes them a small corpus for character-level language models.
+
+    Parameters
+    ----------
+    validation : int
+        Number of sentences in the validation part; the rest is the
+        training part.
+    seed : int
+        Seed of the permutation.
+
+    Returns
+    -------
+    dict of str to Split
+        Keys ``"train"`` and ``"validation"``; the parts are disjoint and
+        together hold all 8,530 sentences.
+    """
+    texts, labels = load_reviews("rotten_tomatoes")
+    if not 0 < validation < len(labels):
+        raise ValueError(
+            f"validation must be between 1 and {len(labels) - 1}"
+        )
+    order = np.random.default_rng(seed).permutation(len(labels))
+    validation_ids, train_ids = order[:validation], order[validation:]
+    return {
+        "train": Split(texts[train_ids], labels[train_ids]),
+        "validation": Split(texts[validation_ids], labels[validation_ids]),
     }
 
 
