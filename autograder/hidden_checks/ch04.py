@@ -1306,7 +1306,19 @@ def _count_case(student_fn, name, layer_name, d, h, expected, known,
     )
 
 
-def _keras_count(layer, d):
+def _keras_count(kind, d, h):
+    """``count_params()`` of a Keras ``kind`` layer of H units on D inputs.
+
+    Zero initializers: a random one would draw its seed from Python's
+    global ``random`` state.
+    """
+    layer = kind(
+        h,
+        kernel_initializer="zeros",
+        recurrent_initializer="zeros",
+        bias_initializer="zeros",
+        seed=0,
+    )
     layer.build((None, None, d))
     return layer.count_params()
 
@@ -1320,7 +1332,7 @@ def check_count_lstm_params(student_fn, lang="en"):
     inputs (117,248) among them.
     """
     for d, h in _COUNT_SHAPES:
-        expected = _keras_count(keras.layers.LSTM(h, seed=0), d)
+        expected = _keras_count(keras.layers.LSTM, d, h)
         known = [
             (4 * (d * h + h * h) + h, Text(
                 "Each of the four gates has its own bias: b is (4H,).",
@@ -1362,7 +1374,7 @@ def check_count_gru_params(student_fn, lang="en"):
     (D, H), the slides' GRU(32) on 100-d inputs (12,864) among them.
     """
     for d, h in _COUNT_SHAPES:
-        expected = _keras_count(keras.layers.GRU(h, seed=0), d)
+        expected = _keras_count(keras.layers.GRU, d, h)
         known = [
             (3 * (d * h + h * h + h), Text(
                 "Keras 3's GRU (reset_after=True) has two bias rows, b of "
