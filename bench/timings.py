@@ -13,9 +13,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from scratch import scratch_course
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
@@ -26,21 +27,6 @@ def timed(args, cwd=ROOT):
     result = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     return seconds, result.returncode
-
-
-def scratch_course():
-    copy = Path(tempfile.mkdtemp(prefix="bench-course-"))
-    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
-        shutil.copy2(ROOT / name, copy / name)
-    shutil.copytree(ROOT / "solutions", copy / "solutions")
-    shutil.copytree(
-        ROOT / "autograder", copy / "autograder",
-        ignore=shutil.ignore_patterns(
-            "submitted", "autograded", "feedback", "gradebook.db",
-            "grades.csv", "__pycache__",
-        ),
-    )
-    return copy
 
 
 def autograde_each(rows):

@@ -22,9 +22,10 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from scratch import scratch_course
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
@@ -52,22 +53,6 @@ c.Autograde.autograde_preprocessors = [
 '''
 
 
-def scratch_course():
-    copy = Path(tempfile.mkdtemp(prefix="bench-trusted-"))
-    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
-        shutil.copy2(ROOT / name, copy / name)
-    for name in ("solutions", "exercises"):
-        shutil.copytree(ROOT / name, copy / name)
-    shutil.copytree(
-        ROOT / "autograder", copy / "autograder",
-        ignore=shutil.ignore_patterns(
-            "submitted", "autograded", "feedback", "gradebook.db",
-            "grades.csv", "__pycache__",
-        ),
-    )
-    return copy
-
-
 def grade(cwd, assignment, student):
     """Seconds of one ``nbgrader autograde`` run (it must succeed)."""
     start = time.perf_counter()
@@ -85,7 +70,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    course = scratch_course()
+    course = scratch_course("bench-trusted-", exercises=True)
     autograder = course / "autograder"
     plain = course / "plain"
     plain.mkdir()
@@ -110,7 +95,8 @@ def main():
     print("| correct notebook | plain nbgrader (s) | trusted (s) | ratio |")
     print("| --- | ---: | ---: | ---: |")
     for name, before, after in rows:
-        print(f"| {name} | {before:.1f} | {after:.1f} | {after / before:.2f} |")
+        print(f"| {name} | {before:.1f} | {after:.1f} "
+              f"| {after / before:.2f} |")
     total_before = sum(r[1] for r in rows)
     total_after = sum(r[2] for r in rows)
     print(f"| all | {total_before:.1f} | {total_after:.1f} | "
