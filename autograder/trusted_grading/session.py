@@ -109,7 +109,11 @@ class KernelSession:
     # ---------------------------------------------------------- lifecycle
 
     def __enter__(self):
-        self._start()
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc):
