@@ -8,10 +8,10 @@ instructor runs: `make samples autograde feedback grades`.
 import csv
 import hashlib
 import json
+import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -49,10 +49,8 @@ BROKEN = "broken-json"
 #: Short per-cell timeout for the test run; the course's own is longer.
 TIMEOUT = "NBGRADER_FLAGS=--TrustedExecute.timeout=30"
 #: What grading itself writes in the course; nothing else may change.
-#: Scratch folders of kernels that existed before grading (other runs').
-SCRATCH_BEFORE = set()
 GRADER_OUTPUT = ("autograder/gradebook.db", "autograder/autograded",
-                 "autograder/feedback", "autograder/grades.csv")
+                 "autograder/feedback", "autograder/grades.csv", "tmp")
 
 
 def tree_digest(*folders, skip=()):
@@ -69,15 +67,17 @@ def tree_digest(*folders, skip=()):
     return digest
 
 
-def processes_with(*needles):
-    """Command lines of the running processes that contain a needle."""
+def processes_in(folder):
+    """Command lines of the processes that run in, or name, ``folder``."""
     found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for process in Path("/proc").glob("[0-9]*"):
         try:
-            text = cmdline.read_bytes().replace(b"\0", b" ").decode()
+            text = (process / "cmdline").read_bytes().replace(b"\0", b" ")
+            cwd = os.readlink(process / "cwd")
         except OSError:
             continue
-        if any(needle in text for needle in needles):
+        text = text.decode(errors="replace")
+        if str(folder) in text or cwd.startswith(str(folder)):
             found.append(text)
     return found
 
@@ -106,11 +106,22 @@ def graded(fresh):
     """Grade every sample; return the `make autograde` result and the
     course's files before and after."""
     make("samples", fresh)
-    SCRATCH_BEFORE.update(Path(tempfile.gettempdir()).glob("rnn-grade-*"))
     watched = (fresh, ROOT / "solutions", ROOT / "autograder" /
                "hidden_checks", ROOT / "rnn_course")
     before = tree_digest(*watched, skip=GRADER_OUTPUT)
-    result = make("autograde", fresh, TIMEOUT, check=False)
+    # The kernels' scratch folders go under the course's own tmp/, so
+    # that what this run leaves behind can be told from other runs'.
+    scratch = fresh / "tmp"
+    scratch.mkdir()
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(scratch)
+    try:
+        result = make("autograde", fresh, TIMEOUT, check=False)
+    finally:
+        if saved is None:
+            del os.environ["TMPDIR"]
+        else:
+            os.environ["TMPDIR"] = saved
     make("feedback", fresh, check=False)
     make("grades", fresh)
     after = tree_digest(*watched, skip=GRADER_OUTPUT)
@@ -219,11 +230,15 @@ def test_no_file_outside_grading_output_changed(graded):
     assert not changed, changed
 
 
-def test_no_process_of_a_submission_survives(graded):
+def test_no_process_of_a_submission_survives(course, graded):
     time.sleep(1)
-    assert not processes_with(MARKER, "rnn-grade-")
-    left = set(Path(tempfile.gettempdir()).glob("rnn-grade-*"))
-    assert not left - SCRATCH_BEFORE
+    scratch = course / "tmp"
+    assert not processes_in(scratch)
+    # The detached sample's processes ran there: they are gone too.
+    assert MARKER in (course / "autograder" / "submitted" /
+                      "hostile-detached" / EN /
+                      "01-embeddings-activations.ipynb").read_text()
+    assert not list(scratch.iterdir())
 
 
 def page_of(course, student, folder="feedback", suffix=".html"):
