@@ -127,6 +127,12 @@ def _draw_rnn(rng, n, t, d, h, dtype=np.float64):
     return tuple(a.astype(dtype) for a in (x, h0, Wx, Wh, b))
 
 
+def _offset(x, Wx, b):
+    """Set the first feature of x to OFFSET; the bias that cancels it."""
+    x[..., 0] = OFFSET
+    return b - OFFSET * Wx[0]
+
+
 # Hints shared by the recurrent checks.
 _NO_BIAS = Text(
     "Did you add the bias b? h_t = tanh(x_t Wx + h_prev Wh + b).",
@@ -252,8 +258,7 @@ def check_rnn_step_forward(student_fn, lang="en"):
         x, h_prev, Wx, Wh, b = _draw_rnn(rng, n, 1, d, h)
         _step_case(student_fn, x[:, 0], h_prev, Wx, Wh, b, lang)
     x, h_prev, Wx, Wh, b = _draw_rnn(rng, 4, 1, 3, 5)
-    x[:, :, 0] = OFFSET
-    b = b - OFFSET * Wx[0]
+    b = _offset(x, Wx, b)
     _step_case(student_fn, x[:, 0], h_prev, Wx, Wh, b, lang)
     x, h_prev, Wx, Wh, b = _draw_rnn(rng, 3, 1, 4, 4, dtype=np.float32)
     _step_case(student_fn, x[:, 0], h_prev, Wx, Wh, b, lang)
@@ -388,13 +393,17 @@ def check_rnn_forward(student_fn, lang="en"):
     """Check ``rnn_forward(x, h0, Wx, Wh, b) -> (h, cache)``.
 
     Oracle: a float64 ``SimpleRNN(return_sequences=True)`` with the
-    weights, called with ``initial_state=[h0]``; one float32 case. The
+    weights, called with ``initial_state=[h0]``; one case with a first
+    feature at ``OFFSET`` that the bias cancels; one float32 case. The
     cache must be the list of the T step caches, in time order, item by
     item: cache[t] = (x[:, t], h_prev, Wx, Wh, h[:, t]).
     """
     rng = np.random.default_rng(_SEED["rnn_forward"])
     for n, t, d, h in _SEQUENCE_SHAPES:
         _forward_case(student_fn, *_draw_rnn(rng, n, t, d, h), lang)
+    x, h0, Wx, Wh, b = _draw_rnn(rng, 3, 5, 3, 4)
+    b = _offset(x, Wx, b)
+    _forward_case(student_fn, x, h0, Wx, Wh, b, lang)
     _forward_case(
         student_fn, *_draw_rnn(rng, 2, 4, 3, 3, dtype=np.float32), lang,
     )
@@ -707,13 +716,18 @@ def check_stacked_rnn_forward(student_fn, lang="en"):
     Oracle: a chain of float64 ``SimpleRNN(return_sequences=True)``
     layers, layer l with weights ``params[l]`` and
     ``initial_state=[h0s[l]]``, each reading the states of the one
-    before; one float32 case.
+    before; one case whose first input feature is ``OFFSET``, cancelled
+    by the bias of the first layer; one float32 case.
     """
     rng = np.random.default_rng(_SEED["stacked_rnn_forward"])
     for n, t, d, sizes in _STACKED_SHAPES:
         _stacked_case(
             student_fn, *_draw_stack(rng, n, t, d, sizes), lang,
         )
+    x, h0s, params = _draw_stack(rng, 2, 4, 3, [4, 3])
+    Wx, Wh, b = params[0]
+    params[0] = (Wx, Wh, _offset(x, Wx, b))
+    _stacked_case(student_fn, x, h0s, params, lang)
     _stacked_case(
         student_fn,
         *_draw_stack(rng, 2, 4, 3, [3, 3], dtype=np.float32),
