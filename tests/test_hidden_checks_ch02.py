@@ -612,6 +612,16 @@ def test_naive_softmax_is_right_on_moderate_scores():
     assert "Large scores overflow np.exp" in message
 
 
+def test_float32_stack_is_not_told_a_mistake_it_did_not_make():
+    # A stack computed in float32 fails on the cancelled offset, with the
+    # note about float64 only: no hint of a mistake whose value is the
+    # expected one (with one layer, "the last layer read x" is right).
+    message = suite.failure(check_of("stacked_rnn_forward"), sk_float32,
+                            "en")
+    assert "compute in float64" in message
+    assert "read x" not in message and "first layer" not in message
+
+
 def test_float32_case_accepts_float32_arithmetic():
     # st_float32 fails the float64 cases, not the float32 one.
     rng = np.random.default_rng(1)
