@@ -682,6 +682,24 @@ def bwv_float32_buffers(dh, cache):
     return dx, dh_prev, dWx, dWh, db
 
 
+def bwv_float32_states(dh, cache):
+    # the cached states copied into float32 arrays, then a plain loop
+    states = np.stack([step[4] for step in cache]).astype(np.float32)
+    before = np.stack([step[1] for step in cache]).astype(np.float32)
+    x_0, _, Wx, Wh, _ = cache[0]
+    dx = np.zeros((dh.shape[0], dh.shape[1], x_0.shape[1]))
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
+    carry = np.zeros(dh[:, 0].shape)
+    for t in reversed(range(dh.shape[1])):
+        da = (dh[:, t] + carry) * (1.0 - states[t] ** 2)
+        dx[:, t] = da @ Wx.T
+        carry = da @ Wh.T
+        dWx += cache[t][0].T @ da
+        dWh += before[t].T @ da
+        db += da.sum(axis=0)
+    return dx, carry, dWx, dWh, db
+
+
 def bwv_einsum_over_time(dh, cache):
     # the da_t first, then the weight gradients summed by einsum
     steps = dh.shape[1]
@@ -794,7 +812,9 @@ def tsv_scale_once(params, x, y, learning_rate, max_norm):
 
 VARIANTS = {
     "rnn_step_backward": [sbv_einsum, sbv_float32_accumulation],
-    "rnn_backward": [bwv_float32_buffers, bwv_einsum_over_time],
+    "rnn_backward": [
+        bwv_float32_buffers, bwv_float32_states, bwv_einsum_over_time,
+    ],
     "gradient_norms_through_time": [gnv_collect_and_reverse, gnv_einsum],
     "clip_by_value": [cvv_min_max, cvv_copy_then_clip],
     "clip_by_global_norm": [gcv_pytorch, gcv_tensorflow],
