@@ -703,6 +703,15 @@ def test_at_least_two_mutants_per_function():
     suite.assert_mutants_cover(MUTANTS, FUNCTIONS, at_least=2)
 
 
+def test_one_tolerance_for_the_course():
+    # The hidden checks and the package's gradient checker agree.
+    from hidden_checks._common import RTOL
+
+    from rnn_course.gradcheck import RTOL_FLOAT64
+
+    assert RTOL == RTOL_FLOAT64 == 1e-6
+
+
 def test_a_hint_names_only_a_mistake_that_explains_the_value():
     # A mistake is named when it reproduces the student's value and not
     # the expected one; one that gives the expected value never is.
