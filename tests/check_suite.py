@@ -13,6 +13,7 @@ Importing this module puts ``autograder/`` on ``sys.path``, so that
 ``hidden_checks`` can be imported after it.
 """
 
+import functools
 import random
 import sys
 
@@ -200,6 +201,51 @@ def assert_results_list(module):
     results = counts.RESULTS.read_text("utf-8")
     for row in counts.chapter_rows(module):
         assert row in results, f"{row!r}: run {counts.COMMAND}"
+
+
+# ---------------------------------------------------------- visible tests
+
+
+@functools.lru_cache(maxsize=None)
+def _solution_namespace(slug, lang, given):
+    return solutions(slug, lang, given)
+
+
+def visible_test(slug, lang, name):
+    """Source of the visible part of the test cell of ``name``."""
+    import nbformat
+
+    nb = nbformat.read(notebook_path(slug, lang), as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get(
+            "grade_id")
+        if grade_id == f"test_{name}":
+            return cell.source.split("### BEGIN HIDDEN TESTS")[0]
+    raise KeyError(name)
+
+
+def run_visible_test(slug, name, fn, given=(), lang="en"):
+    """Run the visible test of ``name`` with ``fn`` in its place.
+
+    The rest of the notebook's functions are the solution's. Raises what
+    the visible test raises (AssertionError with its message).
+    """
+    namespace = dict(_solution_namespace(slug, lang, tuple(given)))
+    namespace[name] = fn
+    source = visible_test(slug, lang, name)
+    exec(compile(source, f"{slug}-{lang}#test_{name}", "exec"),  # noqa: S102
+         namespace)
+
+
+def assert_visible_test_names(slug, name, mutant, words, given=()):
+    """The visible test of ``name`` fails ``mutant``, first with ``words``.
+
+    Visible tests check types, shapes and in-place mutation before
+    values: a mutant that is only wrong in one of those is told so.
+    """
+    with pytest.raises(AssertionError) as caught:
+        run_visible_test(slug, name, mutant, given)
+    assert words in str(caught.value), str(caught.value)
 
 
 # ------------------------------------------- broken or hostile submissions

@@ -692,6 +692,29 @@ def test_results_list_the_counts():
     suite.assert_results_list(sys.modules[__name__])
 
 
+#: Mutants wrong only in what the visible tests check before any value,
+#: and the words of the first message the student sees.
+VISIBLE_FIRST = [
+    ('activation_backward', ab_relu_in_place, 'must not modify da'),
+    ('activation_backward', ab_overwrites_cached_a, 'nor the a of its cache'),
+    ('softmax', sm_in_place, 'must not modify z'),
+]
+
+
+@pytest.mark.parametrize(("name", "variant"),
+                         suite.variant_cases(VARIANTS))
+def test_visible_tests_accept_the_variant(name, variant):
+    suite.run_visible_test(SLUG, name, variant)
+
+
+@pytest.mark.parametrize(
+    ("name", "mutant", "words"), VISIBLE_FIRST,
+    ids=[mutant.__name__ for _, mutant, _ in VISIBLE_FIRST],
+)
+def test_visible_tests_name_the_real_problem_first(name, mutant, words):
+    suite.assert_visible_test_names(SLUG, name, mutant, words)
+
+
 @pytest.mark.parametrize(("name", "mutant"), suite.mutant_cases(MUTANTS))
 def test_mutant_fails(name, mutant):
     suite.assert_mutant_fails(

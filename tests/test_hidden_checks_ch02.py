@@ -578,6 +578,29 @@ def test_results_list_the_counts():
     suite.assert_results_list(sys.modules[__name__])
 
 
+#: Mutants wrong only in what the visible tests check before any value,
+#: and the words of the first message the student sees.
+VISIBLE_FIRST = [
+    ('rnn_step_forward', st_in_place, 'must not modify h_prev'),
+    ('rnn_forward', fw_cache_aliased_h_prev, 'each step its own'),
+    ('stacked_rnn_forward', sk_pops_lists, 'must not modify the lists'),
+]
+
+
+@pytest.mark.parametrize(("name", "variant"),
+                         suite.variant_cases(VARIANTS))
+def test_visible_tests_accept_the_variant(name, variant):
+    suite.run_visible_test(SLUG, name, variant)
+
+
+@pytest.mark.parametrize(
+    ("name", "mutant", "words"), VISIBLE_FIRST,
+    ids=[mutant.__name__ for _, mutant, _ in VISIBLE_FIRST],
+)
+def test_visible_tests_name_the_real_problem_first(name, mutant, words):
+    suite.assert_visible_test_names(SLUG, name, mutant, words)
+
+
 @pytest.mark.parametrize(("name", "mutant"), suite.mutant_cases(MUTANTS))
 def test_mutant_fails(name, mutant):
     suite.assert_mutant_fails(

@@ -836,6 +836,33 @@ def test_results_list_the_counts():
     suite.assert_results_list(sys.modules[__name__])
 
 
+#: Mutants wrong only in what the visible tests check before any value,
+#: and the words of the first message the student sees.
+VISIBLE_FIRST = [
+    ('rnn_step_backward', sb_in_place, 'must not modify dh_next'),
+    ('rnn_backward', bw_adds_into_dh, 'must not modify dh'),
+    ('rnn_backward', bw_pops_cache, 'must not modify dh nor the cache'),
+    ('clip_by_value', cv_in_place, 'modified grads in place'),
+    ('clip_by_global_norm', gc_in_place, 'modified grads in place'),
+    ('clip_by_global_norm', gc_returns_grads, 'grads themselves'),
+    ('train_step', ts_in_place, 'modified params in place'),
+]
+
+
+@pytest.mark.parametrize(("name", "variant"),
+                         suite.variant_cases(VARIANTS))
+def test_visible_tests_accept_the_variant(name, variant):
+    suite.run_visible_test(SLUG, name, variant, given=GIVEN)
+
+
+@pytest.mark.parametrize(
+    ("name", "mutant", "words"), VISIBLE_FIRST,
+    ids=[mutant.__name__ for _, mutant, _ in VISIBLE_FIRST],
+)
+def test_visible_tests_name_the_real_problem_first(name, mutant, words):
+    suite.assert_visible_test_names(SLUG, name, mutant, words, given=GIVEN)
+
+
 @pytest.mark.parametrize(("name", "mutant"), suite.mutant_cases(MUTANTS))
 def test_mutant_fails(name, mutant):
     suite.assert_mutant_fails(
