@@ -1,16 +1,19 @@
 """What every suite of hidden checks proves, written once.
 
 ``tests/test_hidden_checks_chNN.py`` proves the checks of one chapter
-both ways: the reference solutions pass, plausible mistakes (mutants)
-fail with a translated message, broken or hostile submissions fail with
-an AssertionError, and the checks leave the global state alone. The
-chapter files keep what is their own (the graded functions, the mutants,
-the hints their messages must give) and call the helpers below.
+both ways: the reference solutions and correct code written otherwise
+(accepted variants) pass, plausible mistakes (mutants) fail with a
+translated message, broken or hostile submissions fail with an
+AssertionError, and the checks leave the global state alone. The
+chapter files keep what is their own (the graded functions, the mutants
+and variants, the hints their messages must give) and call the helpers
+below.
 
 Importing this module puts ``autograder/`` on ``sys.path``, so that
 ``hidden_checks`` can be imported after it.
 """
 
+import functools
 import random
 import sys
 
@@ -114,6 +117,135 @@ def assert_mutants_cover(mutants, functions, at_least=2):
     """Every graded function, and only they, has ``at_least`` mutants."""
     assert set(mutants) == set(functions)
     assert all(len(of_name) >= at_least for of_name in mutants.values())
+
+
+# ----------------------------------------------------- accepted variants
+
+
+def variant_cases(variants):
+    """pytest params ``(name, variant)`` with ids ``<name>-<variant>``.
+
+    ``variants`` maps a graded function to its list of correct
+    implementations written differently from the solution.
+    """
+    return mutant_cases(variants)
+
+
+#: How far below the tolerance an accepted variant must stay: each
+#: relative error it is measured at is at most RTOL / VARIANT_MARGIN, so
+#: correct code passes with room to spare, not by luck.
+VARIANT_MARGIN = 4
+
+
+def worst_error(check, fn, lang="en"):
+    """``check(fn)`` and the largest relative error it measured.
+
+    Every comparison of the hidden checks goes through
+    ``hidden_checks._common.relative_error``; it is wrapped for the call.
+    """
+    from hidden_checks import _common
+
+    original = _common.relative_error
+    seen = [0.0]
+
+    def recording(a, b):
+        error = original(a, b)
+        seen.append(error)
+        return error
+
+    _common.relative_error = recording
+    try:
+        check(fn, lang=lang)
+    finally:
+        _common.relative_error = original
+    return max(seen)
+
+
+def assert_variant_passes(check, variant):
+    """``check`` accepts ``variant`` (full marks) in both languages.
+
+    Every relative error measured stays below RTOL / VARIANT_MARGIN.
+    """
+    from hidden_checks._common import RTOL
+
+    check(variant, lang="es")
+    assert worst_error(check, variant) <= RTOL / VARIANT_MARGIN
+
+
+def assert_variants_cover(variants, functions, at_least=2):
+    """Every graded function, and only they, has ``at_least`` variants."""
+    assert set(variants) == set(functions)
+    assert all(len(of_name) >= at_least for of_name in variants.values())
+
+
+def proof_counts(module):
+    """{function: (mutants, variants)} of a chapter's test module."""
+    return {
+        name: (len(module.MUTANTS[name]), len(module.VARIANTS[name]))
+        for name in module.FUNCTIONS
+    }
+
+
+def assert_results_list(module):
+    """bench/RESULTS.md lists the current counts of a chapter's module.
+
+    The rows come from ``bench/proof_counts.py``; rerun it with
+    ``--write`` after adding a mutant or a variant.
+    """
+    import importlib.util
+
+    path = ROOT / "bench" / "proof_counts.py"
+    spec = importlib.util.spec_from_file_location("proof_counts", path)
+    counts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(counts)
+    results = counts.RESULTS.read_text("utf-8")
+    for row in counts.chapter_rows(module):
+        assert row in results, f"{row!r}: run {counts.COMMAND}"
+
+
+# ---------------------------------------------------------- visible tests
+
+
+@functools.lru_cache(maxsize=None)
+def _solution_namespace(slug, lang, given):
+    return solutions(slug, lang, given)
+
+
+def visible_test(slug, lang, name):
+    """Source of the visible part of the test cell of ``name``."""
+    import nbformat
+
+    nb = nbformat.read(notebook_path(slug, lang), as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get(
+            "grade_id")
+        if grade_id == f"test_{name}":
+            return cell.source.split("### BEGIN HIDDEN TESTS")[0]
+    raise KeyError(name)
+
+
+def run_visible_test(slug, name, fn, given=(), lang="en"):
+    """Run the visible test of ``name`` with ``fn`` in its place.
+
+    The rest of the notebook's functions are the solution's. Raises what
+    the visible test raises (AssertionError with its message).
+    """
+    namespace = dict(_solution_namespace(slug, lang, tuple(given)))
+    namespace[name] = fn
+    source = visible_test(slug, lang, name)
+    exec(compile(source, f"{slug}-{lang}#test_{name}", "exec"),  # noqa: S102
+         namespace)
+
+
+def assert_visible_test_names(slug, name, mutant, words, given=()):
+    """The visible test of ``name`` fails ``mutant``, first with ``words``.
+
+    Visible tests check types, shapes and in-place mutation before
+    values: a mutant that is only wrong in one of those is told so.
+    """
+    with pytest.raises(AssertionError) as caught:
+        run_visible_test(slug, name, mutant, given)
+    assert words in str(caught.value), str(caught.value)
 
 
 # ------------------------------------------- broken or hostile submissions

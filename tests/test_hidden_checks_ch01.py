@@ -4,6 +4,8 @@ For every graded function of ``01-embeddings-activations``:
 
 * the reference solution, taken from the solution notebooks (English and
   Spanish), passes its check;
+* at least two correct implementations written differently (accepted
+  variants: epsilons, loops, einsum, float32 accumulation...) pass it;
 * several plausible wrong implementations (mutants) fail it with an
   AssertionError whose message is in the requested language;
 * a function that raises (the released stub), returns None or returns
@@ -12,7 +14,9 @@ For every graded function of ``01-embeddings-activations``:
 Finally each solution notebook is executed once, hidden tests included.
 """
 
+import math
 import os
+import sys
 
 import check_suite as suite
 import numpy as np
@@ -145,6 +149,18 @@ def ab_relu_in_place(da, cache):
         da[a <= 0] = 0.0
         return da
     return da * _dact(a, name)
+
+
+def ab_overwrites_cached_a(da, cache):
+    # right values, but turns the cached a into f'(z) in place
+    a, name = cache
+    if name == "sigmoid":
+        a *= 1.0 - a
+    elif name == "tanh":
+        a[...] = 1.0 - a**2
+    else:
+        a[...] = a > 0
+    return da * a
 
 
 def sm_no_shift(z):
@@ -387,6 +403,7 @@ MUTANTS = {
     "activation_backward": [
         ab_tanh_one_minus_a, ab_sigmoid_one_plus_a,
         ab_relu_lets_negatives_through, ab_forgets_da, ab_relu_in_place,
+        ab_overwrites_cached_a,
     ],
     "softmax": [
         sm_no_shift, sm_axis0, sm_global_max, sm_no_keepdims, sm_in_place,
@@ -422,6 +439,7 @@ EXPECTED_HINT = {
     "sm_global_max": "maximum of each row",
     "sm_in_place": "in place",
     "ab_relu_in_place": "in place",
+    "ab_overwrites_cached_a": "modified its argument `cache` in place",
     "ab_tanh_one_minus_a": "1 - a**2",
     "eb_overwrite": "np.add.at",
     "eb_assign": "np.add.at",
@@ -448,6 +466,255 @@ EXPECTED_HINT = {
 }
 
 
+# ----------------------------------------------------- accepted variants
+# Correct code written differently from the solution: each must get full
+# marks. The comment says what differs.
+
+
+def av_stable_formulas(z, name):
+    # sigmoid through logaddexp, tanh through exp, relu as z * (z > 0)
+    if name == "sigmoid":
+        a = np.exp(-np.logaddexp(0.0, -z))
+    elif name == "tanh":
+        e = np.exp(-2.0 * np.abs(z))
+        a = np.sign(z) * (1.0 - e) / (1.0 + e)
+    elif name == "relu":
+        a = z * (z > 0)
+    else:
+        raise ValueError(f"unknown activation {name}")
+    return a, (a, name)
+
+
+def av_loop(z, name):
+    # entry by entry with the math module, a dict of functions
+    functions = {
+        "sigmoid": lambda v: 1.0 / (1.0 + math.exp(-v)),
+        "tanh": math.tanh,
+        "relu": lambda v: max(0.0, v),
+    }
+    if name not in functions:
+        raise ValueError(name)
+    f = functions[name]
+    a = np.array([f(float(v)) for v in z.ravel()]).reshape(z.shape)
+    return a, (a, name)
+
+
+def abv_factored(da, cache):
+    # da * a - da * a**2, (1 - a)(1 + a), np.where for relu
+    a, name = cache
+    if name == "sigmoid":
+        return da * a - da * a**2
+    if name == "tanh":
+        return da * (1.0 - a) * (1.0 + a)
+    return np.where(a > 0, da, 0.0)
+
+
+def abv_loop(da, cache):
+    # entry by entry, into a new array
+    a, name = cache
+    dz = np.empty_like(da)
+    for i in np.ndindex(da.shape):
+        if name == "sigmoid":
+            dz[i] = da[i] * a[i] * (1.0 - a[i])
+        elif name == "tanh":
+            dz[i] = da[i] * (1.0 - a[i] * a[i])
+        else:
+            dz[i] = da[i] if a[i] > 0 else 0.0
+    return dz
+
+
+def smv_logsumexp(z):
+    # exp(z - logsumexp(z))
+    m = z.max(axis=-1, keepdims=True)
+    lse = m + np.log(np.sum(np.exp(z - m), axis=-1, keepdims=True))
+    return np.exp(z - lse)
+
+
+def smv_rows(z):
+    # row by row, over a (rows, C) view
+    rows = z.reshape(-1, z.shape[-1])
+    out = np.empty_like(rows)
+    for i, row in enumerate(rows):
+        e = np.exp(row - row.max())
+        out[i] = e / e.sum()
+    return out.reshape(z.shape)
+
+
+def bcev_keras_epsilon(p, y):
+    # Keras' epsilon inside the logarithms
+    eps = 1e-7
+    return float(-np.mean(y * np.log(p + eps)
+                          + (1 - y) * np.log(1 - p + eps)))
+
+
+def bcev_clipped_loop(p, y):
+    # clip p to [1e-7, 1 - 1e-7], then a loop with math.log
+    total = 0.0
+    for p_i, y_i in zip(np.clip(p, 1e-7, 1 - 1e-7), y, strict=True):
+        total += math.log(p_i) if y_i == 1 else math.log(1.0 - p_i)
+    return -total / len(p)
+
+
+def bcegv_epsilon(p, y):
+    # an epsilon of 1e-7 in both denominators
+    eps = 1e-7
+    return -(y / (p + eps) - (1 - y) / (1 - p + eps)) / len(p)
+
+
+def bcegv_one_fraction(p, y):
+    # the same gradient as one fraction, (p - y) / (p (1 - p)) / N
+    return (p - y) / (p * (1.0 - p)) / p.shape[0]
+
+
+def dfv_einsum(x, W, b):
+    # einsum, bias broadcast explicitly
+    return np.einsum("nd,dm->nm", x, W) + b[None, :], (x, W, b)
+
+
+def dfv_rows(x, W, b):
+    # row by row
+    out = np.stack([np.dot(row, W) + b for row in x])
+    return out, (x, W, b)
+
+
+def dbv_einsum(dout, cache):
+    # einsum for every gradient
+    x, W, b = cache
+    return (np.einsum("nm,dm->nd", dout, W),
+            np.einsum("nd,nm->dm", x, dout),
+            np.einsum("nm->m", dout))
+
+
+def dbv_float32_accumulation(dout, cache):
+    # example by example, accumulated in float32 buffers
+    x, W, b = cache
+    dx = np.zeros(x.shape, dtype=np.float32)
+    dW = np.zeros(W.shape, dtype=np.float32)
+    db = np.zeros(b.shape, dtype=np.float32)
+    for n in range(x.shape[0]):
+        dx[n] = dout[n] @ W.T
+        dW += np.outer(x[n], dout[n])
+        db += dout[n]
+    return dx, dW, db
+
+
+def efv_take(ids, E):
+    # np.take along the rows
+    return np.take(E, ids, axis=0), (ids, E.shape[0])
+
+
+def efv_one_hot(ids, E):
+    # one-hot rows times E
+    V = E.shape[0]
+    return np.eye(V)[ids] @ E, (ids, V)
+
+
+def efv_loop(ids, E):
+    # position by position
+    n, t = ids.shape
+    out = np.zeros((n, t, E.shape[1]))
+    for i in range(n):
+        for j in range(t):
+            out[i, j] = E[ids[i, j]]
+    return out, (ids, len(E))
+
+
+def ebv_float32_accumulation(dout, cache):
+    # np.add.at into a float32 dE
+    ids, V = cache
+    dE = np.zeros((V, dout.shape[-1]), dtype=np.float32)
+    np.add.at(dE, ids, dout)
+    return dE
+
+
+def ebv_one_hot(dout, cache):
+    # one-hot matrix transposed times dout
+    ids, V = cache
+    one_hot = np.eye(V)[ids.ravel()]
+    return one_hot.T @ dout.reshape(-1, dout.shape[-1])
+
+
+def ebv_loop(dout, cache):
+    # position by position
+    ids, V = cache
+    dE = np.zeros((V, dout.shape[-1]))
+    for (i, j), v in np.ndenumerate(ids):
+        dE[v] += dout[i, j]
+    return dE
+
+
+def cnv_epsilon(E, v, k):
+    # an epsilon of 1e-8 in every norm, vectors normalised first
+    eps = 1e-8
+    En = E / (np.linalg.norm(E, axis=1, keepdims=True) + eps)
+    vn = v / (np.linalg.norm(v) + eps)
+    sims = En @ vn
+    ids = np.argsort(-sims)[:k]
+    return ids, sims[ids]
+
+
+def cnv_argpartition(E, v, k):
+    # top k by argpartition, then sorted; norms floored at 1e-7
+    norms = np.maximum(np.sqrt(np.einsum("vd,vd->v", E, E)), 1e-7)
+    sims = (E @ v) / (norms * max(np.sqrt(v @ v), 1e-7))
+    top = np.argpartition(-sims, k - 1)[:k]
+    ids = top[np.argsort(-sims[top])]
+    return ids, sims[ids]
+
+
+VARIANTS = {
+    "activation_forward": [av_stable_formulas, av_loop],
+    "activation_backward": [abv_factored, abv_loop],
+    "softmax": [smv_logsumexp, smv_rows],
+    "binary_cross_entropy": [bcev_keras_epsilon, bcev_clipped_loop],
+    "binary_cross_entropy_grad": [bcegv_epsilon, bcegv_one_fraction],
+    "dense_forward": [dfv_einsum, dfv_rows],
+    "dense_backward": [dbv_einsum, dbv_float32_accumulation],
+    "embedding_forward": [efv_take, efv_one_hot, efv_loop],
+    "embedding_backward": [
+        ebv_float32_accumulation, ebv_one_hot, ebv_loop,
+    ],
+    "cosine_neighbours": [cnv_epsilon, cnv_argpartition],
+}
+
+
+@pytest.mark.parametrize(("name", "variant"),
+                         suite.variant_cases(VARIANTS))
+def test_accepted_variant_passes(name, variant):
+    suite.assert_variant_passes(check_of(name), variant)
+
+
+def test_at_least_two_variants_per_function():
+    suite.assert_variants_cover(VARIANTS, FUNCTIONS, at_least=2)
+
+
+def test_results_list_the_counts():
+    suite.assert_results_list(sys.modules[__name__])
+
+
+#: Mutants wrong only in what the visible tests check before any value,
+#: and the words of the first message the student sees.
+VISIBLE_FIRST = [
+    ('activation_backward', ab_relu_in_place, 'must not modify da'),
+    ('activation_backward', ab_overwrites_cached_a, 'nor the a of its cache'),
+    ('softmax', sm_in_place, 'must not modify z'),
+]
+
+
+@pytest.mark.parametrize(("name", "variant"),
+                         suite.variant_cases(VARIANTS))
+def test_visible_tests_accept_the_variant(name, variant):
+    suite.run_visible_test(SLUG, name, variant)
+
+
+@pytest.mark.parametrize(
+    ("name", "mutant", "words"), VISIBLE_FIRST,
+    ids=[mutant.__name__ for _, mutant, _ in VISIBLE_FIRST],
+)
+def test_visible_tests_name_the_real_problem_first(name, mutant, words):
+    suite.assert_visible_test_names(SLUG, name, mutant, words)
+
+
 @pytest.mark.parametrize(("name", "mutant"), suite.mutant_cases(MUTANTS))
 def test_mutant_fails(name, mutant):
     suite.assert_mutant_fails(
@@ -457,6 +724,36 @@ def test_mutant_fails(name, mutant):
 
 def test_at_least_two_mutants_per_function():
     suite.assert_mutants_cover(MUTANTS, FUNCTIONS, at_least=2)
+
+
+def test_one_tolerance_for_the_course():
+    # The hidden checks and the package's gradient checker agree.
+    from hidden_checks._common import RTOL
+
+    from rnn_course.gradcheck import RTOL_FLOAT64
+
+    assert RTOL == RTOL_FLOAT64 == 1e-6
+
+
+def test_a_hint_names_only_a_mistake_that_explains_the_value():
+    # A mistake is named when it reproduces the student's value and not
+    # the expected one; one that gives the expected value never is.
+    from hidden_checks._common import RTOL, Text, diagnose
+
+    expected = np.linspace(1.0, 2.0, 5)
+    wrong = expected * (1.0 + 10 * RTOL)
+    named = Text("named", "nombrada")
+    same = Text("same as expected", "igual a la esperada")
+    assert diagnose(wrong, expected, [(lambda: wrong, named)]) is named
+    assert diagnose(
+        wrong * (1.0 + RTOL / 10), expected, [(lambda: wrong, named)],
+    ) is named
+    assert diagnose(wrong, expected, [(lambda: expected, same)]) is None
+    near = expected * (1.0 + RTOL / 10)
+    assert diagnose(wrong, expected, [(lambda: near, same),
+                                      (lambda: None, same),
+                                      (lambda: 1 / 0, same),
+                                      (lambda: wrong, named)]) is named
 
 
 def test_spanish_message_example():

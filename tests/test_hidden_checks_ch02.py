@@ -4,6 +4,8 @@ For every graded function of ``02-rnn-forward``:
 
 * the reference solution, taken from the solution notebooks (English and
   Spanish), passes its check;
+* at least two correct implementations written differently (accepted
+  variants: states stored in float32, einsum, loops...) pass it;
 * several plausible wrong implementations (mutants) fail it with an
   AssertionError whose message is in the requested language;
 * a function that raises (the released stub), returns None or returns
@@ -11,6 +13,8 @@ For every graded function of ``02-rnn-forward``:
 
 Finally each solution notebook passes ``nbgrader validate``.
 """
+
+import sys
 
 import check_suite as suite
 import numpy as np
@@ -122,6 +126,14 @@ def st_float32(x_t, h_prev, Wx, Wh, b):
     return h_next, (x_t, h_prev, Wx, Wh, h_next)
 
 
+def fw_float32(x, h0, Wx, Wh, b):
+    # computes in float32
+    f = np.float32
+    h = _states(x.astype(f), h0.astype(f), Wx.astype(f), Wh.astype(f),
+                b.astype(f))
+    return h, _cache(x, h0, h, Wx, Wh)
+
+
 def _cache(x, h0, states, Wx, Wh):
     prev = [h0] + [states[:, t] for t in range(states.shape[1] - 1)]
     return [
@@ -190,6 +202,25 @@ def fw_cache_last_step_only(x, h0, Wx, Wh, b):
     return h, _cache(x, h0, h, Wx, Wh)[-1]
 
 
+def fw_cache_order(x, h0, Wx, Wh, b):
+    # step caches in another order, (x_t, Wx, h_prev, Wh, h_next)
+    h = _states(x, h0, Wx, Wh, b)
+    return h, [(x_t, Wx, h_prev, Wh_, h_t)
+               for x_t, h_prev, Wx, Wh_, h_t in _cache(x, h0, h, Wx, Wh)]
+
+
+def fw_cache_aliased_h_prev(x, h0, Wx, Wh, b):
+    # every cached h_prev is one buffer, updated in place: it ends as h_T
+    h_prev = h0.copy()
+    states, cache = [], []
+    for t in range(x.shape[1]):
+        h_next = _step(x[:, t], h_prev, Wx, Wh, b)
+        cache.append((x[:, t], h_prev, Wx, Wh, h_next))
+        states.append(h_next)
+        h_prev[...] = h_next
+    return np.stack(states, axis=1), cache
+
+
 def m2o_first_state(x, h0, Wx, Wh, b, Wy, by):
     # predicts from h_1, the first state
     return _softmax(_states(x, h0, Wx, Wh, b)[:, 0] @ Wy + by)
@@ -240,6 +271,14 @@ def m2o_global_max(x, h0, Wx, Wh, b, Wy, by):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def m2o_float32(x, h0, Wx, Wh, b, Wy, by):
+    # computes in float32
+    f = np.float32
+    h = _states(x.astype(f), h0.astype(f), Wx.astype(f), Wh.astype(f),
+                b.astype(f))
+    return _softmax(h[:, -1] @ Wy.astype(f) + by.astype(f))
+
+
 def sk_feeds_x(x, h0s, params):
     # every layer reads x, not the states of the layer below
     h = x
@@ -275,6 +314,23 @@ def sk_last_step_between_layers(x, h0s, params):
     for h0, (Wx, Wh, b) in zip(h0s, params, strict=True):
         h = _states(h, h0, Wx, Wh, b)
         h = np.repeat(h[:, -1:], x.shape[1], axis=1)
+    return h
+
+
+def sk_pops_lists(x, h0s, params):
+    # right values, but empties the caller's lists with pop(0)
+    h = x
+    while params:
+        h = _states(h, h0s.pop(0), *params.pop(0))
+    return h
+
+
+def sk_float32(x, h0s, params):
+    # computes in float32
+    h = x.astype(np.float32)
+    for h0, weights in zip(h0s, params, strict=True):
+        h = _states(h, h0.astype(np.float32),
+                    *(w.astype(np.float32) for w in weights))
     return h
 
 
@@ -330,16 +386,18 @@ MUTANTS = {
     "rnn_forward": [
         fw_no_bias, fw_zeros_h0, fw_swapped, fw_never_updated, fw_shifted,
         fw_last_state_only, fw_time_axis_first, fw_cache_reversed,
-        fw_cache_last_step_only,
+        fw_cache_last_step_only, fw_cache_order, fw_cache_aliased_h_prev,
+        fw_float32,
     ],
     "many_to_one_forward": [
         m2o_first_state, m2o_wrong_axis, m2o_last_sequence,
         m2o_no_max_subtraction, m2o_zeros_h0, m2o_no_softmax,
-        m2o_softmax_axis0, m2o_no_by, m2o_global_max,
+        m2o_softmax_axis0, m2o_no_by, m2o_global_max, m2o_float32,
     ],
     "stacked_rnn_forward": [
         sk_feeds_x, sk_reuses_h0, sk_reuses_params, sk_first_layer,
-        sk_last_step_between_layers, sk_all_layers,
+        sk_last_step_between_layers, sk_all_layers, sk_pops_lists,
+        sk_float32,
     ],
     "count_rnn_params": [
         cnt_no_bias, cnt_2dh, cnt_2dh_bias, cnt_no_wh, cnt_float, cnt_lstm,
@@ -367,6 +425,11 @@ EXPECTED_HINT = {
     "fw_time_axis_first": "time axis second",
     "fw_cache_reversed": "in time order",
     "fw_cache_last_step_only": "in time order",
+    "fw_cache_order": "in time order",
+    "fw_cache_aliased_h_prev": "each step its own arrays",
+    "sk_pops_lists": "modified its argument `h0s` in place",
+    "fw_float32": "compute in float64",
+    "sk_float32": "compute in float64",
     "m2o_first_state": "first hidden state",
     "m2o_wrong_axis": "h[:, :, -1] is the last component",
     "m2o_last_sequence": "h[-1] is the last sequence",
@@ -376,6 +439,7 @@ EXPECTED_HINT = {
     "m2o_softmax_axis0": "not axis=0",
     "m2o_no_by": "Did you add the bias by?",
     "m2o_global_max": "subtract the maximum of each row",
+    "m2o_float32": "compute in float64",
     "sk_feeds_x": "not the input x",
     "sk_reuses_h0": "its own initial state h0s[l]",
     "sk_reuses_params": "its own weights params[l]",
@@ -387,6 +451,155 @@ EXPECTED_HINT = {
     "cnt_no_wh": "recurrent weights Wh",
     "cnt_float": "must return an int",
 }
+
+# ----------------------------------------------------- accepted variants
+# Correct code written differently from the solution: each must get full
+# marks. The comment says what differs.
+
+
+def stv_einsum(x_t, h_prev, Wx, Wh, b):
+    # einsum, the bias added first
+    a = b + np.einsum("nd,dh->nh", x_t, Wx) + np.einsum(
+        "nk,kh->nh", h_prev, Wh)
+    h_next = np.tanh(a)
+    return h_next, (x_t, h_prev, Wx, Wh, h_next)
+
+
+def stv_float32_state(x_t, h_prev, Wx, Wh, b):
+    # float64 arithmetic, the new state stored in float32
+    h_next = np.tanh(x_t @ Wx + h_prev @ Wh + b).astype(np.float32)
+    return h_next, (x_t, h_prev, Wx, Wh, h_next)
+
+
+def stv_rows(x_t, h_prev, Wx, Wh, b):
+    # row by row, tanh from exp
+    rows = []
+    for x_n, h_n in zip(x_t, h_prev, strict=True):
+        a = np.dot(h_n, Wh) + np.dot(x_n, Wx) + b
+        e = np.exp(-2.0 * np.abs(a))
+        rows.append(np.sign(a) * (1.0 - e) / (1.0 + e))
+    h_next = np.array(rows, dtype=np.result_type(x_t, Wx))
+    return h_next, (x_t, h_prev, Wx, Wh, h_next)
+
+
+def _float32_states(x, h0, Wx, Wh, b):
+    """States kept in a float32 array, and the step caches."""
+    n, steps, _ = x.shape
+    h = np.zeros((n, steps, Wh.shape[0]), dtype=np.float32)
+    h_prev, cache = h0, []
+    for t in range(steps):
+        h[:, t] = np.tanh(x[:, t] @ Wx + h_prev @ Wh + b)
+        cache.append((x[:, t], h_prev, Wx, Wh, h[:, t]))
+        h_prev = h[:, t]
+    return h, cache
+
+
+def fwv_float32_states(x, h0, Wx, Wh, b):
+    # an RNN layer that stores its states in float32
+    return _float32_states(x, h0, Wx, Wh, b)
+
+
+def fwv_precomputed_inputs(x, h0, Wx, Wh, b):
+    # x Wx + b for every step at once, then the recurrence
+    xw = np.einsum("ntd,dh->nth", x, Wx) + b
+    h = np.empty(xw.shape, dtype=xw.dtype)
+    h_prev, cache = h0, []
+    for t in range(x.shape[1]):
+        h[:, t] = np.tanh(xw[:, t] + h_prev @ Wh)
+        cache.append((x[:, t], h_prev, Wx, Wh, h[:, t]))
+        h_prev = h[:, t]
+    return h, cache
+
+
+def m2ov_float32_states(x, h0, Wx, Wh, b, Wy, by):
+    # states stored in float32, softmax in float64
+    h, _ = _float32_states(x, h0, Wx, Wh, b)
+    s = h[:, -1].astype(np.float64) @ Wy + by
+    return _softmax(s).astype(np.result_type(x, Wy))
+
+
+def m2ov_logsumexp(x, h0, Wx, Wh, b, Wy, by):
+    # exp(s - logsumexp(s)), the last state from a plain loop
+    h_t = h0
+    for t in range(x.shape[1]):
+        h_t = np.tanh(x[:, t] @ Wx + h_t @ Wh + b)
+    s = h_t @ Wy + by
+    m = s.max(axis=1, keepdims=True)
+    return np.exp(s - m - np.log(np.exp(s - m).sum(axis=1, keepdims=True)))
+
+
+def skv_float32_states(x, h0s, params):
+    # every layer stores its states in float32
+    h = x
+    for h0, (Wx, Wh, b) in zip(h0s, params, strict=True):
+        h, _ = _float32_states(h, h0, Wx, Wh, b)
+    return h
+
+
+def skv_indexed(x, h0s, params):
+    # layers by index, each step of each layer written out
+    h = x
+    for layer in range(len(params)):
+        Wx, Wh, b = params[layer]
+        h = _states(h, h0s[layer], Wx, Wh, b)
+    return h
+
+
+def cntv_numpy_int(D, H):
+    # H (D + H + 1), as a NumPy integer
+    return np.int64(H * (D + H + 1))
+
+
+def cntv_sizes(D, H):
+    # the sizes of the three arrays
+    return sum(np.zeros(shape).size for shape in [(D, H), (H, H), (H,)])
+
+
+VARIANTS = {
+    "rnn_step_forward": [stv_einsum, stv_float32_state, stv_rows],
+    "rnn_forward": [fwv_float32_states, fwv_precomputed_inputs],
+    "many_to_one_forward": [m2ov_float32_states, m2ov_logsumexp],
+    "stacked_rnn_forward": [skv_float32_states, skv_indexed],
+    "count_rnn_params": [cntv_numpy_int, cntv_sizes],
+}
+
+
+@pytest.mark.parametrize(("name", "variant"),
+                         suite.variant_cases(VARIANTS))
+def test_accepted_variant_passes(name, variant):
+    suite.assert_variant_passes(check_of(name), variant)
+
+
+def test_at_least_two_variants_per_function():
+    suite.assert_variants_cover(VARIANTS, FUNCTIONS, at_least=2)
+
+
+def test_results_list_the_counts():
+    suite.assert_results_list(sys.modules[__name__])
+
+
+#: Mutants wrong only in what the visible tests check before any value,
+#: and the words of the first message the student sees.
+VISIBLE_FIRST = [
+    ('rnn_step_forward', st_in_place, 'must not modify h_prev'),
+    ('rnn_forward', fw_cache_aliased_h_prev, 'each step its own'),
+    ('stacked_rnn_forward', sk_pops_lists, 'must not modify the lists'),
+]
+
+
+@pytest.mark.parametrize(("name", "variant"),
+                         suite.variant_cases(VARIANTS))
+def test_visible_tests_accept_the_variant(name, variant):
+    suite.run_visible_test(SLUG, name, variant)
+
+
+@pytest.mark.parametrize(
+    ("name", "mutant", "words"), VISIBLE_FIRST,
+    ids=[mutant.__name__ for _, mutant, _ in VISIBLE_FIRST],
+)
+def test_visible_tests_name_the_real_problem_first(name, mutant, words):
+    suite.assert_visible_test_names(SLUG, name, mutant, words)
+
 
 @pytest.mark.parametrize(("name", "mutant"), suite.mutant_cases(MUTANTS))
 def test_mutant_fails(name, mutant):
@@ -420,6 +633,16 @@ def test_naive_softmax_is_right_on_moderate_scores():
         check_of("many_to_one_forward"), m2o_no_max_subtraction, "en",
     )
     assert "Large scores overflow np.exp" in message
+
+
+def test_float32_stack_is_not_told_a_mistake_it_did_not_make():
+    # A stack computed in float32 fails on the cancelled offset, with the
+    # note about float64 only: no hint of a mistake whose value is the
+    # expected one (with one layer, "the last layer read x" is right).
+    message = suite.failure(check_of("stacked_rnn_forward"), sk_float32,
+                            "en")
+    assert "compute in float64" in message
+    assert "read x" not in message and "first layer" not in message
 
 
 def test_float32_case_accepts_float32_arithmetic():

@@ -4,6 +4,8 @@ For every graded function of ``03-bptt``:
 
 * the reference solution, taken from the solution notebooks (English and
   Spanish), passes its check;
+* at least two correct implementations written differently (accepted
+  variants: float32 buffers, einsum, PyTorch's clipping...) pass it;
 * several plausible wrong implementations (mutants) fail it with an
   AssertionError whose message is in the requested language;
 * a function that raises (the released stub), returns None or returns
@@ -14,10 +16,14 @@ below the tolerance), and each solution notebook passes
 ``nbgrader validate``.
 """
 
+import math
+import sys
+
 import check_suite as suite
 import numpy as np
 import pytest
 from hidden_checks import ch03  # importable once check_suite is
+from hidden_checks._common import RTOL
 from notebook_code import notebook_path
 
 from rnn_course.gradcheck import relative_error
@@ -58,7 +64,7 @@ def test_notebooks_define_the_same_functions(ref_en):
 
 
 def test_finite_differences_agree_with_the_tape():
-    # The two oracles of rnn_backward agree far below GRAD_RTOL on every
+    # The two oracles of rnn_backward agree far below RTOL on every
     # case of the check, so a correct answer passes both with a margin.
     rng = np.random.default_rng(ch03._SEED["rnn_backward"])
     for n, t, d, h, where in ch03._SEQUENCE_CASES:
@@ -73,7 +79,7 @@ def test_finite_differences_agree_with_the_tape():
 
         numeric = ch03._numerical_gradients(loss, [x, h0, Wx, Wh, b])
         for a, b_ in zip(tape, numeric, strict=True):
-            assert relative_error(a, b_) < ch03.GRAD_RTOL / 100
+            assert relative_error(a, b_) < RTOL / 1000
 
 
 def test_unrolled_oracle_sums_to_the_keras_gradients():
@@ -244,6 +250,19 @@ def bw_pops_cache(dh, cache):
     return out
 
 
+def bw_adds_into_dh(dh, cache):
+    # right values, but adds dh_prev into the caller's dh in place
+    n, steps, h = dh.shape
+    dh_prev = np.zeros((n, h))
+    dx = np.zeros((n, steps, cache[0][0].shape[1]))
+    sums = [0.0, 0.0, 0.0]
+    for t in reversed(range(steps)):
+        dh[:, t] += dh_prev
+        dx[:, t], dh_prev, *grads = _step(dh[:, t], cache[t])
+        sums = [s_ + g for s_, g in zip(sums, grads, strict=True)]
+    return dx, dh_prev, *sums
+
+
 def _norms(dh_T, cache, tanh_prime=True, wh_t=True, of="dh"):
     out, g = [], dh_T
     for t in reversed(range(len(cache))):
@@ -314,6 +333,12 @@ def cv_global_norm(grads, clip_value):
     return [g * scale for g in grads]
 
 
+def cv_returns_unclipped_arrays(grads, clip_value):
+    # returns an array itself when none of its entries is clipped
+    return [g if np.all(np.abs(g) <= clip_value)
+            else np.clip(g, -clip_value, clip_value) for g in grads]
+
+
 def cv_stacked(grads, clip_value):
     # clips np.array(grads): fails on arrays of different shapes
     return list(np.clip(np.array(grads), -clip_value, clip_value))
@@ -376,6 +401,14 @@ def gc_in_place(grads, max_norm):
         for g in grads:
             g *= max_norm / norm
     return grads, norm
+
+
+def gc_returns_grads(grads, max_norm):
+    # returns the caller's list itself when nothing is clipped
+    norm = _global(grads)
+    if norm <= max_norm:
+        return grads, norm
+    return [g * (max_norm / norm) for g in grads], norm
 
 
 def gc_one_array(grads, max_norm):
@@ -488,6 +521,13 @@ def ts_clips_when_none(params, x, y, learning_rate, max_norm):
     return _update(params, clipped, learning_rate), loss, norm
 
 
+def ts_clips_tightly_when_none(params, x, y, learning_rate, max_norm):
+    # clips at 0.01 when max_norm is None
+    loss, grads = _gradients(params, x, y)
+    clipped, norm = _clip(grads, 0.01 if max_norm is None else max_norm)
+    return _update(params, clipped, learning_rate), loss, norm
+
+
 def ts_in_place(params, x, y, learning_rate, max_norm):
     # right values, written into the caller's params
     loss, grads = _gradients(params, x, y)
@@ -513,7 +553,7 @@ MUTANTS = {
     "rnn_backward": [
         bw_no_carry, bw_preactivation, bw_overwrites, bw_dwh_last_step,
         bw_wrong_state, bw_db_per_example, bw_dx_reversed, bw_dh0_zero,
-        bw_forward_order, bw_pops_cache,
+        bw_forward_order, bw_pops_cache, bw_adds_into_dh,
     ],
     "gradient_norms_through_time": [
         gn_no_tanh_prime, gn_wh_not_transposed, gn_reversed, gn_shifted,
@@ -521,17 +561,18 @@ MUTANTS = {
     ],
     "clip_by_value": [
         cv_upper_only, cv_zero_to_c, cv_in_place, cv_global_norm,
-        cv_stacked,
+        cv_stacked, cv_returns_unclipped_arrays,
     ],
     "clip_by_global_norm": [
         gc_per_array, gc_by_value, gc_largest_only, gc_norm_after,
         gc_always_scales, gc_sum_of_norms, gc_in_place, gc_one_array,
+        gc_returns_grads,
     ],
     "train_step": [
         ts_clip_after_update, ts_clips_the_parameters,
         ts_norm_after_clipping, ts_plus_lr, ts_half_mse, ts_sum_loss,
         ts_per_array_clipping, ts_ignores_max_norm, ts_clips_when_none,
-        ts_in_place, ts_last_step_only,
+        ts_in_place, ts_last_step_only, ts_clips_tightly_when_none,
     ],
 }
 
@@ -557,6 +598,7 @@ EXPECTED_HINT = {
     "bw_dh0_zero": "dh0 is the dh_prev returned by the first step",
     "bw_forward_order": "does not match",
     "bw_pops_cache": "modified its argument `cache` in place",
+    "bw_adds_into_dh": "modified its argument `dh` in place",
     "gn_no_tanh_prime": "Did you multiply by tanh'",
     "gn_wh_not_transposed": "multiplies by Wh^T, not Wh",
     "gn_reversed": "the gradient must vanish going back in time",
@@ -568,6 +610,7 @@ EXPECTED_HINT = {
     "cv_in_place": "modified its argument `grads` in place",
     "cv_global_norm": "Clip every entry",
     "cv_stacked": "raised ValueError",
+    "cv_returns_unclipped_arrays": "promises new arrays",
     "gc_per_array": "Clip globally",
     "gc_by_value": "That is clipping by value",
     "gc_largest_only": "Clip globally",
@@ -576,6 +619,7 @@ EXPECTED_HINT = {
     "gc_sum_of_norms": "not sum_i ||g_i||",
     "gc_in_place": "modified its argument `grads` in place",
     "gc_one_array": "must be a list of",
+    "gc_returns_grads": "promises new arrays",
     "ts_clip_after_update": "The update used the unclipped gradients",
     "ts_clips_the_parameters": "does not match",
     "ts_norm_after_clipping": "before clipping",
@@ -587,7 +631,237 @@ EXPECTED_HINT = {
     "ts_clips_when_none": "must explode",
     "ts_in_place": "modified its argument `params` in place",
     "ts_last_step_only": "does not match",
+    "ts_clips_tightly_when_none": "With max_norm = None no clipping",
 }
+
+# ----------------------------------------------------- accepted variants
+# Correct code written differently from the solution: each must get full
+# marks. The comment says what differs.
+
+
+def sbv_einsum(dh_next, cache):
+    # einsum, tanh' as (1 - h)(1 + h)
+    x_t, h_prev, Wx, Wh, h_next = cache
+    da = dh_next * (1.0 - h_next) * (1.0 + h_next)
+    return (np.einsum("nh,dh->nd", da, Wx), np.einsum("nh,kh->nk", da, Wh),
+            np.einsum("nd,nh->dh", x_t, da),
+            np.einsum("nk,nh->kh", h_prev, da), np.einsum("nh->h", da))
+
+
+def sbv_float32_accumulation(dh_next, cache):
+    # weight gradients accumulated example by example in float32
+    x_t, h_prev, Wx, Wh, h_next = cache
+    da = dh_next * (1.0 - h_next ** 2)
+    dWx = np.zeros(Wx.shape, dtype=np.float32)
+    dWh = np.zeros(Wh.shape, dtype=np.float32)
+    db = np.zeros(Wh.shape[0], dtype=np.float32)
+    for n in range(da.shape[0]):
+        dWx += np.outer(x_t[n], da[n])
+        dWh += np.outer(h_prev[n], da[n])
+        db += da[n]
+    return da @ Wx.T, da @ Wh.T, dWx, dWh, db
+
+
+def bwv_float32_buffers(dh, cache):
+    # an RNN layer that keeps its gradients in float32 buffers
+    n, steps, h = dh.shape
+    x_0, _, Wx, Wh, _ = cache[0]
+    dx = np.zeros((n, steps, x_0.shape[1]), dtype=np.float32)
+    dWx = np.zeros(Wx.shape, dtype=np.float32)
+    dWh = np.zeros(Wh.shape, dtype=np.float32)
+    db = np.zeros(h, dtype=np.float32)
+    dh_prev = np.zeros((n, h), dtype=np.float32)
+    for t in reversed(range(steps)):
+        x_t, h_prev, Wx, Wh, h_next = cache[t]
+        da = (dh[:, t] + dh_prev) * (1.0 - h_next ** 2)
+        dx[:, t] = da @ Wx.T
+        dh_prev[...] = da @ Wh.T
+        dWx += x_t.T @ da
+        dWh += h_prev.T @ da
+        db += da.sum(axis=0)
+    return dx, dh_prev, dWx, dWh, db
+
+
+def bwv_float32_states(dh, cache):
+    # the cached states copied into float32 arrays, then a plain loop
+    states = np.stack([step[4] for step in cache]).astype(np.float32)
+    before = np.stack([step[1] for step in cache]).astype(np.float32)
+    x_0, _, Wx, Wh, _ = cache[0]
+    dx = np.zeros((dh.shape[0], dh.shape[1], x_0.shape[1]))
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
+    carry = np.zeros(dh[:, 0].shape)
+    for t in reversed(range(dh.shape[1])):
+        da = (dh[:, t] + carry) * (1.0 - states[t] ** 2)
+        dx[:, t] = da @ Wx.T
+        carry = da @ Wh.T
+        dWx += cache[t][0].T @ da
+        dWh += before[t].T @ da
+        db += da.sum(axis=0)
+    return dx, carry, dWx, dWh, db
+
+
+def bwv_einsum_over_time(dh, cache):
+    # the da_t first, then the weight gradients summed by einsum
+    steps = dh.shape[1]
+    das, dxs = [None] * steps, [None] * steps
+    carry = np.zeros_like(dh[:, 0])
+    for t in range(steps - 1, -1, -1):
+        _, _, Wx, Wh, h_next = cache[t]
+        das[t] = (dh[:, t] + carry) * (1.0 - h_next * h_next)
+        dxs[t] = das[t] @ Wx.T
+        carry = das[t] @ Wh.T
+    da = np.stack(das)
+    xs = np.stack([c[0] for c in cache])
+    prevs = np.stack([c[1] for c in cache])
+    return (np.stack(dxs, axis=1), carry,
+            np.einsum("tnd,tnh->dh", xs, da),
+            np.einsum("tnk,tnh->kh", prevs, da),
+            np.einsum("tnh->h", da))
+
+
+def gnv_collect_and_reverse(dh_T, cache):
+    # norms collected going back, then reversed; norm as sqrt(sum(g*g))
+    found, g = [], dh_T
+    for _, _, _, Wh, h_next in cache[::-1]:
+        found.append(np.sqrt(np.sum(g * g)))
+        g = (g * (1.0 - h_next) * (1.0 + h_next)) @ Wh.T
+    return np.array(found[::-1])
+
+
+def gnv_einsum(dh_T, cache):
+    # one step back with einsum, norms written into an array
+    norms = np.empty(len(cache))
+    g = dh_T
+    for t in range(len(cache) - 1, -1, -1):
+        norms[t] = np.linalg.norm(g.ravel())
+        h_next, Wh = cache[t][4], cache[t][3]
+        g = np.einsum("nh,kh->nk", g * (1.0 - h_next ** 2), Wh)
+    return norms
+
+
+def cvv_min_max(grads, clip_value):
+    # np.minimum of np.maximum
+    return [np.minimum(np.maximum(g, -clip_value), clip_value)
+            for g in grads]
+
+
+def cvv_copy_then_clip(grads, clip_value):
+    # copies first, then clips the copies in place
+    out = [g.copy() for g in grads]
+    for g in out:
+        np.clip(g, -clip_value, clip_value, out=g)
+    return out
+
+
+def gcv_pytorch(grads, max_norm):
+    # PyTorch's clip_grad_norm_: max_norm / (norm + 1e-6), at most 1
+    total = float(np.linalg.norm(np.concatenate([g.ravel() for g in grads])))
+    coef = min(max_norm / (total + 1e-6), 1.0)
+    return [g * coef for g in grads], total
+
+
+def gcv_tensorflow(grads, max_norm):
+    # TensorFlow's form: always multiply by max_norm / max(norm, max_norm)
+    total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+    scale = max_norm / max(total, max_norm)
+    return [g * scale for g in grads], total
+
+
+def _regressor_gradients(params, x, y):
+    """(loss, gradients in NAMES order), written with einsum."""
+    n, steps, _ = x.shape
+    Wx, Wh, b, Wy, by = (params[k] for k in NAMES)
+    hs = [np.zeros((n, Wh.shape[0]))]
+    for t in range(steps):
+        hs.append(np.tanh(x[:, t] @ Wx + hs[-1] @ Wh + b))
+    err = hs[-1] @ Wy + by - y
+    loss = float(np.sum(err ** 2) / n)
+    dy = 2.0 * err / n
+    g = dy @ Wy.T
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    for t in range(steps, 0, -1):
+        da = g * (1.0 - hs[t] ** 2)
+        dWx += np.einsum("nd,nh->dh", x[:, t - 1], da)
+        dWh += np.einsum("nk,nh->kh", hs[t - 1], da)
+        db += da.sum(axis=0)
+        g = da @ Wh.T
+    return loss, [dWx, dWh, db, hs[-1].T @ dy, dy.sum(axis=0)]
+
+
+def tsv_pytorch_clipping(params, x, y, learning_rate, max_norm):
+    # clipped the PyTorch way, max_norm / (norm + 1e-6)
+    loss, grads = _regressor_gradients(params, x, y)
+    if max_norm is None:
+        clipped, norm = grads, _global(grads)
+    else:
+        clipped, norm = gcv_pytorch(grads, max_norm)
+    new = {k: params[k] - learning_rate * g
+           for k, g in zip(NAMES, clipped, strict=True)}
+    return new, loss, norm
+
+
+def tsv_scale_once(params, x, y, learning_rate, max_norm):
+    # one factor min(1, max_norm / norm) folded into the learning rate
+    loss, grads = _gradients(params, x, y)
+    norm = _global(grads)
+    scale = 1.0 if max_norm is None else min(1.0, max_norm / norm)
+    step = learning_rate * scale
+    return ({k: params[k] - step * g
+             for k, g in zip(NAMES, grads, strict=True)}, loss, norm)
+
+
+VARIANTS = {
+    "rnn_step_backward": [sbv_einsum, sbv_float32_accumulation],
+    "rnn_backward": [
+        bwv_float32_buffers, bwv_float32_states, bwv_einsum_over_time,
+    ],
+    "gradient_norms_through_time": [gnv_collect_and_reverse, gnv_einsum],
+    "clip_by_value": [cvv_min_max, cvv_copy_then_clip],
+    "clip_by_global_norm": [gcv_pytorch, gcv_tensorflow],
+    "train_step": [tsv_pytorch_clipping, tsv_scale_once],
+}
+
+
+@pytest.mark.parametrize(("name", "variant"),
+                         suite.variant_cases(VARIANTS))
+def test_accepted_variant_passes(name, variant):
+    suite.assert_variant_passes(check_of(name), variant)
+
+
+def test_at_least_two_variants_per_function():
+    suite.assert_variants_cover(VARIANTS, FUNCTIONS, at_least=2)
+
+
+def test_results_list_the_counts():
+    suite.assert_results_list(sys.modules[__name__])
+
+
+#: Mutants wrong only in what the visible tests check before any value,
+#: and the words of the first message the student sees.
+VISIBLE_FIRST = [
+    ('rnn_step_backward', sb_in_place, 'must not modify dh_next'),
+    ('rnn_backward', bw_adds_into_dh, 'must not modify dh'),
+    ('rnn_backward', bw_pops_cache, 'must not modify dh nor the cache'),
+    ('clip_by_value', cv_in_place, 'modified grads in place'),
+    ('clip_by_global_norm', gc_in_place, 'modified grads in place'),
+    ('clip_by_global_norm', gc_returns_grads, 'grads themselves'),
+    ('train_step', ts_in_place, 'modified params in place'),
+]
+
+
+@pytest.mark.parametrize(("name", "variant"),
+                         suite.variant_cases(VARIANTS))
+def test_visible_tests_accept_the_variant(name, variant):
+    suite.run_visible_test(SLUG, name, variant, given=GIVEN)
+
+
+@pytest.mark.parametrize(
+    ("name", "mutant", "words"), VISIBLE_FIRST,
+    ids=[mutant.__name__ for _, mutant, _ in VISIBLE_FIRST],
+)
+def test_visible_tests_name_the_real_problem_first(name, mutant, words):
+    suite.assert_visible_test_names(SLUG, name, mutant, words, given=GIVEN)
+
 
 @pytest.mark.parametrize(("name", "mutant"), suite.mutant_cases(MUTANTS))
 def test_mutant_fails(name, mutant):
@@ -611,14 +885,7 @@ def test_spanish_message_example():
 def test_clipping_when_none_passes_the_single_steps():
     # ts_clips_when_none is right on the steps of part (a), whose
     # gradients are small: only the training run catches it.
-    rng = np.random.default_rng(ch03._SEED["train_step"])
-    from rnn_course.sequences import adding_problem
-
-    for n, t, h, lr, max_norm, wh_scale in ch03._TRAIN_STEP_CASES:
-        x, y = adding_problem(n, t, seed=int(rng.integers(2**31)))
-        params = ch03._initial_params(rng, 2, h, wh_scale)
-        params["b"] = 0.1 * rng.standard_normal(h)
-        params["by"] = rng.standard_normal(1)
+    for params, x, y, lr, max_norm in ch03.train_step_inputs():
         ch03._train_step_case(ts_clips_when_none, params, x, y, lr,
                               max_norm, "en")
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the hidden checks: tolerances, messages, safe calls.
+"""Helpers shared by the hidden checks: tolerance, messages, safe calls.
 
 A check never lets the student's code crash it: :func:`call` runs the
 student's function and turns any exception into an :class:`AssertionError`
@@ -6,6 +6,10 @@ that names the exception and the student's line that raised it; the
 ``expect_*`` helpers turn a wrong type, shape, dtype, a NaN or a wrong
 value into an :class:`AssertionError` with a hint. Every message exists
 in English and Spanish (:class:`Text`) and never shows the hidden inputs.
+
+The course has one tolerance, :data:`RTOL`, stated in every notebook:
+each value and each gradient is compared with an independent float64
+oracle, and passes when their norm-wise relative error is at most RTOL.
 """
 
 import copy
@@ -20,27 +24,23 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
-from rnn_course.gradcheck import RTOL_FLOAT64, relative_error
+from rnn_course.gradcheck import relative_error
 
 #: Languages of the notebooks, hence of the messages.
 LANGUAGES = ("en", "es")
 
-#: Largest norm-wise relative error between a float64 gradient of the
-#: student and the oracle's (``tf.GradientTape`` or centred differences).
-GRAD_RTOL = RTOL_FLOAT64
-
-#: Largest norm-wise relative error between a float64 value of the
-#: student (activation, probability, loss, layer output, similarity) and
-#: the oracle's. Both compute the same float64 function, so they agree to
-#: a few ulps; float32 arithmetic (error ~1e-7) fails on purpose.
-VALUE_RTOL = 1e-9
+#: The one tolerance of the course, for values and gradients alike: the
+#: largest norm-wise relative error ``||a - b|| / (||a|| + ||b||)``
+#: between the student's result and the oracle's. Correct code written
+#: the usual ways stays well below it on the hidden inputs (an epsilon
+#: of up to 1e-7 in a logarithm or a norm, PyTorch's ``norm + 1e-6``,
+#: float32 accumulation, loops or vectorised code, any order of
+#: operations: at most ~2e-7); conceptual mistakes are far above it, and
+#: the hidden inputs are chosen so that they are (never the tolerance).
+RTOL = 1e-6
 
 #: Longest excerpt of a student's exception message quoted back.
 MAX_QUOTE = 300
-
-#: Relative error under which a wrong answer is recognised as one of the
-#: common mistakes, to give the matching hint.
-DIAGNOSIS_RTOL = 1e-6
 
 
 class Text(NamedTuple):
@@ -154,7 +154,7 @@ def _same(before, after):
     return True
 
 
-def call(fn, args, *, name, arg_names, lang, frozen=None):
+def call(fn, args, *, name, arg_names, lang, frozen=None, new_arrays=False):
     """Call ``fn(*args)`` on copies of ``args``; fail instead of raising.
 
     Parameters
@@ -162,8 +162,9 @@ def call(fn, args, *, name, arg_names, lang, frozen=None):
     fn : callable
         The student's function.
     args : tuple
-        Positional arguments; ``fn`` receives deep copies, so the check's
-        own arrays survive whatever ``fn`` does.
+        Positional arguments, plain data only (arrays, numbers, str,
+        None, and lists, tuples, dicts of them); ``fn`` receives deep
+        copies, so the check's own arrays survive whatever ``fn`` does.
     name : str
         Name of the graded function, used in messages.
     arg_names : tuple of str
@@ -171,8 +172,13 @@ def call(fn, args, *, name, arg_names, lang, frozen=None):
     lang : {"en", "es"}
     frozen : tuple of str, optional
         Arguments that ``fn`` must not modify in place (default: every
-        NumPy array argument). A list, tuple or dict named here is
-        compared item by item, the arrays in it included.
+        argument: the notebooks say that no function modifies its
+        arguments). A list, tuple or dict is compared item by item, the
+        arrays in it included.
+    new_arrays : bool
+        If True (the docstring promises new arrays), no array that ``fn``
+        returns, however deep in its result, may share memory with an
+        array of its arguments.
 
     Returns
     -------
@@ -183,7 +189,8 @@ def call(fn, args, *, name, arg_names, lang, frozen=None):
     ------
     AssertionError
         If ``fn`` raised (the message names the exception and the
-        student's line) or modified a frozen argument.
+        student's line), modified a frozen argument or returned one of
+        its arguments' arrays where new ones are promised.
     """
     check_lang(lang)
     given = copy.deepcopy(tuple(args))
@@ -226,10 +233,7 @@ def call(fn, args, *, name, arg_names, lang, frozen=None):
             hint,
         )
     if frozen is None:
-        frozen = tuple(
-            arg for arg, value in zip(arg_names, args, strict=True)
-            if isinstance(value, np.ndarray)
-        )
+        frozen = tuple(arg_names)
     for arg, before, after in zip(arg_names, args, given, strict=True):
         if arg in frozen and not _same(before, after):
             if not isinstance(before, np.ndarray):
@@ -262,7 +266,44 @@ def call(fn, args, *, name, arg_names, lang, frozen=None):
                     f"llama aún necesita `{arg}`.",
                 ),
             )
+    if new_arrays:
+        _expect_new_arrays(result, given, name, arg_names, lang)
     return result
+
+
+def _arrays_in(value):
+    """Every ndarray in ``value``, inside lists, tuples and dicts too."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        items = value
+    elif isinstance(value, dict):
+        items = list(value.values())
+    else:
+        return []
+    return [array for item in items for array in _arrays_in(item)]
+
+
+def _expect_new_arrays(result, given, name, arg_names, lang):
+    """Fail if an array of ``result`` shares memory with an argument."""
+    returned = _arrays_in(result)
+    for arg, value in zip(arg_names, given, strict=True):
+        for array in _arrays_in(value):
+            if any(np.shares_memory(out, array) for out in returned):
+                fail(
+                    lang,
+                    Text(
+                        f"{name} returned an array that is (or shares its "
+                        f"memory with) an array of its argument `{arg}`; "
+                        "its docstring promises new arrays, even when "
+                        "nothing changes. Return a copy (e.g. "
+                        "`g.copy()`).",
+                        f"{name} devolvió un array que es (o comparte "
+                        f"memoria con) un array de su argumento `{arg}`; "
+                        "su docstring promete arrays nuevos, aunque nada "
+                        "cambie. Devuelve una copia (p. ej. `g.copy()`).",
+                    ),
+                )
 
 
 def _missing_return(what):
@@ -422,9 +463,8 @@ def expect_scalar(value, *, what, lang, hint=None, finite_hint=None):
     return value
 
 
-def expect_close(actual, expected, *, what, lang, rtol, case=None,
-                 hint=None):
-    """Fail unless ``relative_error(actual, expected) <= rtol``.
+def expect_close(actual, expected, *, what, lang, case=None, hint=None):
+    """Fail unless ``relative_error(actual, expected) <= RTOL``.
 
     Parameters
     ----------
@@ -432,14 +472,13 @@ def expect_close(actual, expected, *, what, lang, rtol, case=None,
         The student's value and the oracle's.
     what : Text or str
         Name of the value in messages.
-    rtol : float
-        One of the tolerances of this module.
     case : Text, optional
         Which kind of input failed, e.g. "for name='tanh'" (never the
         input itself).
     hint : Text, optional
         What to look at.
     """
+    rtol = RTOL
     error = relative_error(actual, expected)
     if error <= rtol:  # False for NaN
         return
@@ -468,41 +507,99 @@ def expect_close(actual, expected, *, what, lang, rtol, case=None,
 
 
 def matches(a, b):
-    """True when ``a`` is ``b`` up to rounding (for diagnoses)."""
+    """True when ``a`` is ``b`` within the tolerance (for diagnoses)."""
     try:
         a = np.asarray(a, dtype=np.float64)
         b = np.asarray(b, dtype=np.float64)
     except (TypeError, ValueError):
         return False
-    return a.shape == b.shape and relative_error(a, b) < DIAGNOSIS_RTOL
+    return a.shape == b.shape and relative_error(a, b) <= RTOL
 
 
-def expect_value(actual, expected, *, what, lang, rtol, case, hint,
-                  mistakes=()):
-    """``expect_close`` with a hint naming the mistake, when one matches.
+def diagnose(actual, expected, mistakes):
+    """The hint of the first mistake that explains ``actual``, or None.
 
     ``mistakes`` is a sequence of ``(compute, hint)``: ``compute()``
-    returns what a given wrong implementation would output; it is called
-    only once the value is known to be wrong, and returns None when
-    the mistake is impossible for these shapes.
+    returns what a given wrong implementation would output (None when
+    that mistake is impossible for these inputs). A mistake is named
+    only when its value matches ``actual`` within the tolerance and
+    differs from ``expected`` by more than the tolerance: a hint is
+    never given for a value that a correct answer could produce.
     """
-    if relative_error(actual, expected) <= rtol:
-        return
     for compute, mistake_hint in mistakes:
         try:
             wrong = compute()
         except Exception:  # that mistake cannot happen with these shapes
             continue
-        if wrong is not None and matches(actual, wrong):
-            hint = mistake_hint
-            break
+        if wrong is None or not matches(actual, wrong):
+            continue
+        if not matches(wrong, expected):
+            return mistake_hint
+    return None
+
+
+def expect_value(actual, expected, *, what, lang, case, hint, mistakes=()):
+    """``expect_close`` with a hint naming the mistake, when one matches.
+
+    ``mistakes`` is a sequence of ``(compute, hint)`` (see
+    :func:`diagnose`); they are computed only once the value is known to
+    be wrong.
+    """
+    if relative_error(actual, expected) <= RTOL:
+        return
+    hint = diagnose(actual, expected, mistakes) or hint
     if np.asarray(expected).dtype != np.float64:
         # A float32 case: no "compute in float64" note.
         actual = np.asarray(actual, dtype=np.float64)
     expect_close(
-        actual, expected, what=what, lang=lang, rtol=rtol, case=case,
-        hint=hint,
+        actual, expected, what=what, lang=lang, case=case, hint=hint,
     )
+
+
+def expect_cache(cache, wanted, *, names, lang, hint, what="cache"):
+    """Check a cache item by item against the layout of a docstring.
+
+    Parameters
+    ----------
+    cache : object
+        What the student's forward function returned as its cache.
+    wanted : tuple
+        The expected items: arrays (compared by shape and values, within
+        the tolerance, so float32 storage is accepted) and other values
+        (compared with ``==``, and by type for str and int).
+    names : str
+        The layout, e.g. ``"(x, W, b)"``, for the message.
+    lang : {"en", "es"}
+    hint : Text
+        The message when an item is wrong: what the cache must hold and
+        which function reads it.
+    what : str
+        Name of the cache in messages, e.g. ``"cache[2]"``.
+    """
+    cache = expect_tuple(
+        cache, len(wanted), what=what, names=names, lang=lang,
+    )
+    for got, want in zip(cache, wanted, strict=True):
+        if isinstance(want, np.ndarray):
+            if not (
+                isinstance(got, np.ndarray)
+                and got.shape == want.shape
+                and got.dtype.kind == want.dtype.kind
+                and matches(got, want)
+            ):
+                fail(lang, hint)
+        elif isinstance(want, str):
+            if not (isinstance(got, str) and got == want):
+                fail(lang, hint)
+        elif isinstance(want, numbers.Integral):
+            if not (
+                isinstance(got, numbers.Integral)
+                and not isinstance(got, (bool, np.bool_))
+                and got == want
+            ):
+                fail(lang, hint)
+        elif got != want:
+            fail(lang, hint)
 
 
 def dense_layer(W, b):

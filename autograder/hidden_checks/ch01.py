@@ -15,27 +15,26 @@ function is checked without the student's forward function:
 ``(x, W, b)`` and ``embedding_forward`` caches ``(ids, V)``.
 """
 
-import numbers
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from rnn_course.gradcheck import numerical_gradient, relative_error
+from rnn_course.gradcheck import numerical_gradient
 
 from ._common import (
-    DIAGNOSIS_RTOL,
-    GRAD_RTOL,
-    VALUE_RTOL,
     Text,
     call,
     dense_layer,
     expect_array,
+    expect_cache,
     expect_close,
     expect_scalar,
     expect_tuple,
+    expect_value,
     fail,
     hidden_check,
+    matches,
     shape_case,
 )
 
@@ -106,13 +105,6 @@ def _keras_bce(y, p):
     return keras.losses.binary_crossentropy(y, p)
 
 
-def _matches(a, b):
-    """True when ``a`` is ``b`` up to rounding (for diagnoses)."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    return a.shape == b.shape and relative_error(a, b) < DIAGNOSIS_RTOL
-
-
 def _away_from_zero(rng, shape, scale=2.0):
     """Normal draws with |z| >= KINK_MARGIN."""
     z = scale * rng.standard_normal(shape)
@@ -166,22 +158,14 @@ def _activation_forward_case(student_fn, z, name, lang):
     )
     expected = np.asarray(_keras_activation(z, name))
     expect_close(
-        a, expected, what="a", lang=lang, rtol=VALUE_RTOL,
+        a, expected, what="a", lang=lang,
         case=Text(f"for name={name!r}", f"con name={name!r}"),
         hint=_FORWARD_HINT[name],
     )
-    cache = expect_tuple(
-        cache, 2, what="cache", names="(a, name)", lang=lang,
+    expect_cache(
+        cache, (expected, name), names="(a, name)", lang=lang,
+        hint=_ACTIVATION_CACHE_HINT,
     )
-    cached_a, cached_name = cache
-    if not (
-        isinstance(cached_a, np.ndarray)
-        and cached_a.shape == a.shape
-        and np.array_equal(cached_a, a)
-        and isinstance(cached_name, str)
-        and cached_name == name
-    ):
-        fail(lang, _ACTIVATION_CACHE_HINT)
 
 
 @hidden_check
@@ -266,7 +250,7 @@ _BACKWARD_HINT = {
 def _activation_backward_case(student_fn, da, a, name, expected, lang):
     dz = call(
         student_fn, (da, (a, name)), name="activation_backward",
-        arg_names=("da", "cache"), frozen=("da",), lang=lang,
+        arg_names=("da", "cache"), lang=lang,
     )
     dz = expect_array(
         dz, what="dz", shape=da.shape, lang=lang,
@@ -275,7 +259,7 @@ def _activation_backward_case(student_fn, da, a, name, expected, lang):
         ),
     )
     expect_close(
-        dz, expected, what="dz", lang=lang, rtol=GRAD_RTOL,
+        dz, expected, what="dz", lang=lang,
         case=Text(f"for name={name!r}", f"con name={name!r}"),
         hint=_BACKWARD_HINT[name],
     )
@@ -362,7 +346,7 @@ def check_softmax(student_fn, lang="en"):
         )
         expected = np.asarray(keras.activations.softmax(tf.constant(z)))
         expect_close(
-            p, expected, what="softmax(z)", lang=lang, rtol=VALUE_RTOL,
+            p, expected, what="softmax(z)", lang=lang,
             case=shape_case(z=z.shape),
             hint=Text(
                 "Softmax normalises over the last axis: each row must sum "
@@ -376,18 +360,25 @@ def check_softmax(student_fn, lang="en"):
 # ------------------------------------------------- binary cross-entropy
 
 
+#: Range of the probability given to the true class, q = p if y = 1
+#: and 1 - p if y = 0. In it an epsilon of 1e-7 inside the logarithms
+#: (Keras' log(p + 1e-7)) moves the loss by a relative error of at most
+#: ~1.6e-7 and its gradient by at most ~2.5e-7, well below RTOL.
+TRUE_CLASS_RANGE = (0.2, 0.7)
+
+
 def _bce_cases(rng):
     """(p, y) pairs: N = 1 with each label, mixed batches, one class."""
     cases = []
     for n, labels in [(1, [1.0]), (1, [0.0]), (6, None), (50, None),
                       (5, [0.0] * 5), (5, [1.0] * 5)]:
-        p = rng.uniform(0.02, 0.98, size=n)
         if labels is None:
             y = rng.integers(0, 2, size=n).astype(np.float64)
             y[:2] = [0.0, 1.0]
         else:
             y = np.array(labels)
-        cases.append((p, y))
+        q = rng.uniform(*TRUE_CLASS_RANGE, size=n)
+        cases.append((np.where(y == 1.0, q, 1.0 - q), y))
     return cases
 
 
@@ -395,8 +386,9 @@ def _bce_cases(rng):
 def check_binary_cross_entropy(student_fn, lang="en"):
     """Check ``binary_cross_entropy(p, y) -> float``.
 
-    Oracle: ``keras.losses.binary_crossentropy`` on probabilities in
-    [0.02, 0.98], far from its clipping epsilon.
+    Oracle: ``keras.losses.binary_crossentropy``, with the probability
+    of the true class in ``TRUE_CLASS_RANGE``, far from its clipping
+    epsilon.
     """
     rng = np.random.default_rng(_SEED["binary_cross_entropy"])
     for p, y in _bce_cases(rng):
@@ -415,30 +407,29 @@ def check_binary_cross_entropy(student_fn, lang="en"):
         )
         expected = float(_keras_bce(y, p))
         n = len(p)
-        if _matches(loss, -expected):
-            hint = Text(
-                "Check the sign: L = -mean(y log p + (1 - y) log(1 - p)) "
-                "is never negative.",
-                "Revisa el signo: L = -media(y log p + (1 - y) "
-                "log(1 - p)) nunca es negativa.",
-            )
-        elif n > 1 and _matches(loss, n * expected):
-            hint = Text(
-                "The loss is the mean over the batch, not the sum: "
-                "divide by N.",
-                "La pérdida es la media sobre el lote, no la suma: "
-                "divide entre N.",
-            )
-        else:
-            hint = Text(
+        expect_value(
+            loss, expected, what="binary_cross_entropy(p, y)", lang=lang,
+            case=shape_case(p=p.shape),
+            mistakes=[
+                (lambda e=expected: -e, Text(
+                    "Check the sign: L = -mean(y log p + (1 - y) "
+                    "log(1 - p)) is never negative.",
+                    "Revisa el signo: L = -media(y log p + (1 - y) "
+                    "log(1 - p)) nunca es negativa.",
+                )),
+                (lambda e=expected, n=n: n * e, Text(
+                    "The loss is the mean over the batch, not the sum: "
+                    "divide by N.",
+                    "La pérdida es la media sobre el lote, no la suma: "
+                    "divide entre N.",
+                )),
+            ],
+            hint=Text(
                 "L = -(1/N) sum_i [y_i log p_i + (1 - y_i) log(1 - p_i)]: "
                 "check both terms, the (1 - y) log(1 - p) one included.",
                 "L = -(1/N) sum_i [y_i log p_i + (1 - y_i) log(1 - p_i)]: "
                 "revisa los dos términos, también (1 - y) log(1 - p).",
-            )
-        expect_close(
-            loss, expected, what="binary_cross_entropy(p, y)", lang=lang,
-            rtol=VALUE_RTOL, case=shape_case(p=p.shape), hint=hint,
+            ),
         )
 
 
@@ -457,9 +448,10 @@ def check_binary_cross_entropy_grad(student_fn, lang="en"):
             lambda t, y=y: _keras_bce(y, t), [p], np.float64(1.0),
         )
         cases.append((p, y, expected))
-    # Centred differences: p away from 0 and 1, where log is smooth.
-    p = rng.uniform(0.2, 0.8, size=5)
+    # Centred differences, on one more batch in the same range.
     y = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
+    q = rng.uniform(*TRUE_CLASS_RANGE, size=5)
+    p = np.where(y == 1.0, q, 1.0 - q)
     expected = numerical_gradient(
         lambda t: float(_keras_bce(y, t)), p.copy(),
     )
@@ -478,33 +470,32 @@ def check_binary_cross_entropy_grad(student_fn, lang="en"):
             ),
         )
         n = len(p)
-        if n > 1 and _matches(dp, n * expected):
-            hint = Text(
-                "The loss is a mean over the batch: every entry of dp "
-                "carries a factor 1/N.",
-                "La pérdida es una media sobre el lote: cada entrada de "
-                "dp lleva un factor 1/N.",
-            )
-        elif _matches(dp, p - y) or _matches(dp, (p - y) / n):
-            hint = Text(
-                "p - y is the gradient with respect to the logit z "
-                "(p = sigmoid(z)), not to p: differentiate with respect "
-                "to p.",
-                "p - y es el gradiente respecto al logit z "
-                "(p = sigmoid(z)), no respecto a p: deriva respecto a p.",
-            )
-        elif _matches(dp, -expected):
-            hint = Text(
-                "Check the sign of dp.", "Revisa el signo de dp.",
-            )
-        else:
-            hint = Text(
+        logit = Text(
+            "p - y is the gradient with respect to the logit z "
+            "(p = sigmoid(z)), not to p: differentiate with respect "
+            "to p.",
+            "p - y es el gradiente respecto al logit z "
+            "(p = sigmoid(z)), no respecto a p: deriva respecto a p.",
+        )
+        expect_value(
+            dp, expected, what="dp", lang=lang, case=shape_case(p=p.shape),
+            mistakes=[
+                (lambda e=expected, n=n: n * e, Text(
+                    "The loss is a mean over the batch: every entry of dp "
+                    "carries a factor 1/N.",
+                    "La pérdida es una media sobre el lote: cada entrada "
+                    "de dp lleva un factor 1/N.",
+                )),
+                (lambda p=p, y=y: p - y, logit),
+                (lambda p=p, y=y, n=n: (p - y) / n, logit),
+                (lambda e=expected: -e, Text(
+                    "Check the sign of dp.", "Revisa el signo de dp.",
+                )),
+            ],
+            hint=Text(
                 "dL/dp_i = -(1/N) (y_i / p_i - (1 - y_i) / (1 - p_i)).",
                 "dL/dp_i = -(1/N) (y_i / p_i - (1 - y_i) / (1 - p_i)).",
-            )
-        expect_close(
-            dp, expected, what="dp", lang=lang, rtol=GRAD_RTOL,
-            case=shape_case(p=p.shape), hint=hint,
+            ),
         )
 
 
@@ -550,42 +541,29 @@ def check_dense_forward(student_fn, lang="en"):
             ),
         )
         expected = np.asarray(dense_layer(W, b)(tf.constant(x)))
-        if _matches(out, expected - b):
-            hint = Text(
+        expect_value(
+            out, expected, what="out", lang=lang,
+            case=shape_case(x=x.shape, W=W.shape),
+            mistakes=[(lambda e=expected, b=b: e - b, Text(
                 "Did you add the bias b to every row?",
                 "¿Sumaste el sesgo b a cada fila?",
-            )
-        else:
-            hint = Text(
+            ))],
+            hint=Text(
                 "out = x W + b: the product x @ W, then b added to each "
                 "row (broadcasting).",
                 "out = x W + b: el producto x @ W y luego b sumado a cada "
                 "fila (broadcasting).",
-            )
-        expect_close(
-            out, expected, what="out", lang=lang, rtol=VALUE_RTOL,
-            case=shape_case(x=x.shape, W=W.shape), hint=hint,
+            ),
         )
-        cache = expect_tuple(
-            cache, 3, what="cache", names="(x, W, b)", lang=lang,
+        expect_cache(
+            cache, (x, W, b), names="(x, W, b)", lang=lang,
+            hint=Text(
+                "The cache of dense_forward must be the tuple (x, W, b) "
+                "of its inputs, in that order: dense_backward reads it.",
+                "La caché de dense_forward debe ser la tupla (x, W, b) de "
+                "sus entradas, en ese orden: la lee dense_backward.",
+            ),
         )
-        for item, original in zip(cache, (x, W, b), strict=True):
-            if not (
-                isinstance(item, np.ndarray)
-                and item.shape == original.shape
-                and np.array_equal(item, original)
-            ):
-                fail(
-                    lang,
-                    Text(
-                        "The cache of dense_forward must be the tuple "
-                        "(x, W, b) of its inputs, in that order: "
-                        "dense_backward reads it.",
-                        "La caché de dense_forward debe ser la tupla "
-                        "(x, W, b) de sus entradas, en ese orden: la lee "
-                        "dense_backward.",
-                    ),
-                )
 
 
 @hidden_check
@@ -606,7 +584,7 @@ def check_dense_backward(student_fn, lang="en"):
         )
         result = call(
             student_fn, (dout, (x, W, b)), name="dense_backward",
-            arg_names=("dout", "cache"), frozen=("dout",), lang=lang,
+            arg_names=("dout", "cache"), lang=lang,
         )
         grads = expect_tuple(
             result, 3, what="dense_backward(dout, cache)",
@@ -653,17 +631,18 @@ def check_dense_backward(student_fn, lang="en"):
             ),
         }
         for grad, name, want in zip(checked, names, expected, strict=True):
-            hint = value_hints[name]
-            if name != "dx" and n > 1 and _matches(grad, want / n):
-                hint = Text(
+            mistakes = []
+            if name != "dx":
+                mistakes.append((lambda want=want, n=n: want / n, Text(
                     f"Do not divide {name} by N: the 1/N of a mean loss "
                     "is already inside dout.",
                     f"No dividas {name} entre N: el 1/N de una pérdida "
                     "media ya está dentro de dout.",
-                )
-            expect_close(
-                grad, want, what=name, lang=lang, rtol=GRAD_RTOL,
-                case=shape_case(x=x.shape, W=W.shape), hint=hint,
+                )))
+            expect_value(
+                grad, want, what=name, lang=lang,
+                case=shape_case(x=x.shape, W=W.shape), mistakes=mistakes,
+                hint=value_hints[name],
             )
 
 
@@ -706,7 +685,7 @@ def check_embedding_forward(student_fn, lang="en"):
         )
         expected = np.asarray(_embedding_layer(E)(tf.constant(ids)))
         expect_close(
-            out, expected, what="out", lang=lang, rtol=VALUE_RTOL,
+            out, expected, what="out", lang=lang,
             case=shape_case(ids=ids.shape, E=E.shape),
             hint=Text(
                 "out[n, t] = E[ids[n, t]]: index the rows of E with the "
@@ -715,29 +694,17 @@ def check_embedding_forward(student_fn, lang="en"):
                 "el array ids (E[ids]).",
             ),
         )
-        cache = expect_tuple(
-            cache, 2, what="cache", names="(ids, V)", lang=lang,
+        expect_cache(
+            cache, (ids, v), names="(ids, V)", lang=lang,
+            hint=Text(
+                "The cache of embedding_forward must be the tuple "
+                "(ids, V): the ids and the number of rows of E "
+                "(E.shape[0]), which embedding_backward reads.",
+                "La caché de embedding_forward debe ser la tupla "
+                "(ids, V): los ids y el número de filas de E "
+                "(E.shape[0]), que lee embedding_backward.",
+            ),
         )
-        cached_ids, cached_v = cache
-        if not (
-            isinstance(cached_ids, np.ndarray)
-            and cached_ids.shape == ids.shape
-            and np.array_equal(cached_ids, ids)
-            and isinstance(cached_v, numbers.Integral)
-            and not isinstance(cached_v, bool)
-            and cached_v == v
-        ):
-            fail(
-                lang,
-                Text(
-                    "The cache of embedding_forward must be the tuple "
-                    "(ids, V): the ids and the number of rows of E "
-                    "(E.shape[0]), which embedding_backward reads.",
-                    "La caché de embedding_forward debe ser la tupla "
-                    "(ids, V): los ids y el número de filas de E "
-                    "(E.shape[0]), que lee embedding_backward.",
-                ),
-            )
 
 
 @hidden_check
@@ -762,7 +729,7 @@ def check_embedding_backward(student_fn, lang="en"):
         )
         dE = call(
             student_fn, (dout, (ids, v)), name="embedding_backward",
-            arg_names=("dout", "cache"), frozen=("dout",), lang=lang,
+            arg_names=("dout", "cache"), lang=lang,
         )
         dE = expect_array(
             dE, what="dE", shape=(v, d), lang=lang,
@@ -777,8 +744,8 @@ def check_embedding_backward(student_fn, lang="en"):
         once = counts <= 1
         if (
             np.any(~once)
-            and _matches(dE[once], expected[once])
-            and not _matches(dE[~once], expected[~once])
+            and matches(dE[once], expected[once])
+            and not matches(dE[~once], expected[~once])
         ):
             hint = Text(
                 "The rows of ids that appear several times are wrong: "
@@ -796,7 +763,7 @@ def check_embedding_backward(student_fn, lang="en"):
                 "ids[n, t] == v; las filas de ids no usados quedan en 0.",
             )
         expect_close(
-            dE, expected, what="dE", lang=lang, rtol=GRAD_RTOL,
+            dE, expected, what="dE", lang=lang,
             case=shape_case(ids=ids.shape, dout=dout.shape), hint=hint,
         )
 
@@ -805,18 +772,28 @@ def check_embedding_backward(student_fn, lang="en"):
 
 
 def _cosine_cases(rng):
-    """(E, v, k) with rows of norms from 0.01 to 100 and a scaled v."""
-    norms = np.logspace(-2, 2, 40)
+    """(E, v, k): rows of norms from 1 to 10^4, vectors of norm >= 1.
+
+    Norms of at least 1 keep an epsilon of up to 1e-7 added to a norm
+    (or to the product of the norms) below ~1e-7 in relative terms; norms
+    four orders of magnitude apart make a plain dot product pick other
+    rows.
+    """
+    norms = np.logspace(0, 4, 40)
     rng.shuffle(norms)
     E = rng.standard_normal((40, 6))
     E *= (norms / np.linalg.norm(E, axis=1))[:, None]
     v = 7.0 * rng.standard_normal(6)
-    small = rng.standard_normal((12, 3)) * rng.uniform(0.1, 10, (12, 1))
-    big = rng.standard_normal((200, 50)) * np.logspace(-1, 1, 200)[:, None]
+    small = rng.standard_normal((12, 3))
+    small *= (rng.uniform(1.0, 100.0, 12) / np.linalg.norm(small, axis=1))[
+        :, None
+    ]
+    big = rng.standard_normal((200, 50))
+    big *= (np.logspace(0, 2, 200) / np.linalg.norm(big, axis=1))[:, None]
     return [
         (E, v, 5),
         (E, v, 1),
-        (small, rng.standard_normal(3), 12),  # every row, negatives too
+        (small, 3.0 + rng.standard_normal(3), 12),  # every row
         (E, 3.0 * E[17], 4),  # the row itself comes first, similarity 1
         (big, rng.standard_normal(50), 10),
     ]
@@ -829,6 +806,8 @@ def check_cosine_neighbours(student_fn, lang="en"):
     Oracle: ``keras.losses.cosine_similarity`` (the negated cosine
     similarity). Rows of very different norms make a plain dot product
     pick other neighbours; both the order and the values are checked.
+    Rows whose similarities tie within the tolerance may come in either
+    order.
     """
     rng = np.random.default_rng(_SEED["cosine_neighbours"])
     for E, v, k in _cosine_cases(rng):
@@ -864,7 +843,12 @@ def check_cosine_neighbours(student_fn, lang="en"):
             f"for E of shape {E.shape} and k={k}",
             f"para E de forma {E.shape} y k={k}",
         )
-        if not np.array_equal(ids, order):
+        valid = (
+            len(set(ids.tolist())) == k
+            and np.all(ids >= 0)
+            and np.all(ids < len(E))
+        )
+        if not (valid and matches(all_sims[ids], all_sims[order])):
             least = np.argsort(all_sims, kind="stable")[:k]
             if sorted(ids.tolist()) == sorted(least.tolist()):
                 hint = Text(
@@ -902,8 +886,7 @@ def check_cosine_neighbours(student_fn, lang="en"):
                 hint,
             )
         expect_close(
-            sims, all_sims[order], what="sims", lang=lang, rtol=VALUE_RTOL,
-            case=case,
+            sims, all_sims[ids], what="sims", lang=lang, case=case,
             hint=Text(
                 "Return the cosine similarities of those rows (between -1 "
                 "and 1, both vectors normalised), in the order of ids.",

@@ -33,6 +33,7 @@ from ._common import (
     Text,
     call,
     expect_array,
+    expect_cache,
     expect_tuple,
     expect_value,
     fail,
@@ -40,15 +41,12 @@ from ._common import (
     shape_case,
 )
 
-#: Largest norm-wise relative error between a float64 output of the
-#: student and the float64 Keras oracle's. Both evaluate the same
-#: float64 expression, so they agree to a few ulps (~1e-16); float32
-#: arithmetic (~1e-7) fails on purpose.
-RNN_RTOL = 1e-10
-
-#: The same, for the case whose inputs are float32 (oracle: a float32
-#: Keras layer). Float32 rounding over a few steps stays below ~1e-7.
-FLOAT32_RTOL = 1e-6
+#: A feature of the inputs that is constant at this value in one case
+#: of ``check_rnn_step_forward``, its contribution cancelled by the bias.
+#: Rounding the inputs to float32 moves the pre-activation by ~1e-4
+#: there (float64: ~1e-13), while storing the states in float32 still
+#: costs only ~6e-8.
+OFFSET = 1000.0
 
 _SEED = {
     "rnn_step_forward": 201,
@@ -129,6 +127,12 @@ def _draw_rnn(rng, n, t, d, h, dtype=np.float64):
     return tuple(a.astype(dtype) for a in (x, h0, Wx, Wh, b))
 
 
+def _offset(x, Wx, b):
+    """Set the first feature of x to OFFSET; the bias that cancels it."""
+    x[..., 0] = OFFSET
+    return b - OFFSET * Wx[0]
+
+
 # Hints shared by the recurrent checks.
 _NO_BIAS = Text(
     "Did you add the bias b? h_t = tanh(x_t Wx + h_prev Wh + b).",
@@ -186,9 +190,8 @@ def _step_case(student_fn, x_t, h_prev, Wx, Wh, b, lang):
         ),
     )
     case = shape_case(x_t=x_t.shape, h_prev=h_prev.shape)
-    rtol = RNN_RTOL
     if dtype == "float32":
-        case, rtol = _float32_case(case), FLOAT32_RTOL
+        case = _float32_case(case)
 
     def one_step(**weights):
         given = {"h_prev": h_prev, "Wx": Wx, "Wh": Wh, "b": b}
@@ -217,37 +220,27 @@ def _step_case(student_fn, x_t, h_prev, Wx, Wh, b, lang):
     if d == h:
         mistakes.append((lambda: one_step(Wx=Wh, Wh=Wx), _SWAPPED))
     expect_value(
-        h_next, expected, what="h_next", lang=lang, rtol=rtol, case=case,
+        h_next, expected, what="h_next", lang=lang, case=case,
         mistakes=mistakes,
         hint=Text(
             "h_next = tanh(x_t @ Wx + h_prev @ Wh + b).",
             "h_next = tanh(x_t @ Wx + h_prev @ Wh + b).",
         ),
     )
-    cache = expect_tuple(
-        cache, 5, what="cache", names="(x_t, h_prev, Wx, Wh, h_next)",
-        lang=lang,
+    expect_cache(
+        cache, (x_t, h_prev, Wx, Wh, expected), lang=lang,
+        names="(x_t, h_prev, Wx, Wh, h_next)",
+        hint=Text(
+            "The cache of rnn_step_forward must be the tuple "
+            "(x_t, h_prev, Wx, Wh, h_next), in this order, with h_next "
+            "the array it returns: rnn_step_backward (chapter 3) reads "
+            "it.",
+            "La caché de rnn_step_forward debe ser la tupla "
+            "(x_t, h_prev, Wx, Wh, h_next), en este orden, con h_next "
+            "el array que devuelve: la lee rnn_step_backward "
+            "(capítulo 3).",
+        ),
     )
-    wanted = (x_t, h_prev, Wx, Wh, h_next)
-    if not all(
-        isinstance(got, np.ndarray)
-        and got.shape == want.shape
-        and np.array_equal(got, want)
-        for got, want in zip(cache, wanted, strict=True)
-    ):
-        fail(
-            lang,
-            Text(
-                "The cache of rnn_step_forward must be the tuple "
-                "(x_t, h_prev, Wx, Wh, h_next), in this order, with h_next "
-                "the array it returns: rnn_step_backward (chapter 3) reads "
-                "it.",
-                "La caché de rnn_step_forward debe ser la tupla "
-                "(x_t, h_prev, Wx, Wh, h_next), en este orden, con h_next "
-                "el array que devuelve: la lee rnn_step_backward "
-                "(capítulo 3).",
-            ),
-        )
 
 
 @hidden_check
@@ -255,13 +248,18 @@ def check_rnn_step_forward(student_fn, lang="en"):
     """Check ``rnn_step_forward(x_t, h_prev, Wx, Wh, b)``.
 
     Oracle: a float64 ``SimpleRNN`` with the weights, run for one step
-    from ``h_prev``; one float32 case. The cache must be
+    from ``h_prev``; one case whose first feature is ``OFFSET``, its
+    contribution cancelled by the bias (float32 arithmetic fails it);
+    one float32 case. The cache must be
     ``(x_t, h_prev, Wx, Wh, h_next)``.
     """
     rng = np.random.default_rng(_SEED["rnn_step_forward"])
     for n, d, h in _STEP_SHAPES:
         x, h_prev, Wx, Wh, b = _draw_rnn(rng, n, 1, d, h)
         _step_case(student_fn, x[:, 0], h_prev, Wx, Wh, b, lang)
+    x, h_prev, Wx, Wh, b = _draw_rnn(rng, 4, 1, 3, 5)
+    b = _offset(x, Wx, b)
+    _step_case(student_fn, x[:, 0], h_prev, Wx, Wh, b, lang)
     x, h_prev, Wx, Wh, b = _draw_rnn(rng, 3, 1, 4, 4, dtype=np.float32)
     _step_case(student_fn, x[:, 0], h_prev, Wx, Wh, b, lang)
 
@@ -302,9 +300,8 @@ def _forward_case(student_fn, x, h0, Wx, Wh, b, lang):
         ),
     )
     case = shape_case(x=x.shape, h0=h0.shape)
-    rtol = RNN_RTOL
     if dtype == "float32":
-        case, rtol = _float32_case(case), FLOAT32_RTOL
+        case = _float32_case(case)
 
     def run(x=x, h0=h0, Wx=Wx, Wh=Wh, b=b, activation="tanh"):
         return _states(x, h0, Wx, Wh, b, dtype=dtype, activation=activation)
@@ -354,7 +351,7 @@ def _forward_case(student_fn, x, h0, Wx, Wh, b, lang):
     if d == h:
         mistakes.append((lambda: run(Wx=Wh, Wh=Wx), _SWAPPED))
     expect_value(
-        states, expected, what="h", lang=lang, rtol=rtol, case=case,
+        states, expected, what="h", lang=lang, case=case,
         mistakes=mistakes,
         hint=Text(
             "Start from h_prev = h0 and, for t = 0, ..., T - 1, compute "
@@ -369,26 +366,26 @@ def _forward_case(student_fn, x, h0, Wx, Wh, b, lang):
     )
     cache_hint = Text(
         "The cache of rnn_forward must be the list of the T caches "
-        "returned by rnn_step_forward, in time order: cache[t] is the "
-        "cache of step t, the one that reads x[:, t] and computes "
-        "h[:, t]. rnn_backward (chapter 3) reads it.",
+        "returned by rnn_step_forward, in time order: cache[t] is "
+        "(x[:, t], h_prev, Wx, Wh, h[:, t]), the cache of the step that "
+        "reads x[:, t], with h_prev = h0 at t = 0 and h[:, t - 1] after "
+        "(each step its own arrays). rnn_backward (chapter 3) reads it.",
         "La caché de rnn_forward debe ser la lista de las T cachés que "
-        "devolvió rnn_step_forward, en orden temporal: cache[t] es la "
-        "caché del paso t, el que lee x[:, t] y calcula h[:, t]. La lee "
-        "rnn_backward (capítulo 3).",
+        "devolvió rnn_step_forward, en orden temporal: cache[t] es "
+        "(x[:, t], h_prev, Wx, Wh, h[:, t]), la caché del paso que lee "
+        "x[:, t], con h_prev = h0 en t = 0 y h[:, t - 1] después (cada "
+        "paso con sus propios arrays). La lee rnn_backward (capítulo 3).",
     )
     if not isinstance(cache, (list, tuple)) or len(cache) != t:
         fail(lang, cache_hint)
+    previous = [h0] + [expected[:, step] for step in range(t - 1)]
     for step, step_cache in enumerate(cache):
-        if not isinstance(step_cache, (list, tuple)):
-            fail(lang, cache_hint)
-        held = [a for a in step_cache if isinstance(a, np.ndarray)]
-        for want in (x[:, step], states[:, step]):
-            if not any(
-                a.shape == want.shape and np.array_equal(a, want)
-                for a in held
-            ):
-                fail(lang, cache_hint)
+        expect_cache(
+            step_cache,
+            (x[:, step], previous[step], Wx, Wh, expected[:, step]),
+            what=f"cache[{step}]", names="(x_t, h_prev, Wx, Wh, h_next)",
+            lang=lang, hint=cache_hint,
+        )
 
 
 @hidden_check
@@ -396,13 +393,17 @@ def check_rnn_forward(student_fn, lang="en"):
     """Check ``rnn_forward(x, h0, Wx, Wh, b) -> (h, cache)``.
 
     Oracle: a float64 ``SimpleRNN(return_sequences=True)`` with the
-    weights, called with ``initial_state=[h0]``; one float32 case. The
-    cache must be a list of T step caches, in time order (cache[t] holds
-    x[:, t] and h[:, t]).
+    weights, called with ``initial_state=[h0]``; one case with a first
+    feature at ``OFFSET`` that the bias cancels; one float32 case. The
+    cache must be the list of the T step caches, in time order, item by
+    item: cache[t] = (x[:, t], h_prev, Wx, Wh, h[:, t]).
     """
     rng = np.random.default_rng(_SEED["rnn_forward"])
     for n, t, d, h in _SEQUENCE_SHAPES:
         _forward_case(student_fn, *_draw_rnn(rng, n, t, d, h), lang)
+    x, h0, Wx, Wh, b = _draw_rnn(rng, 3, 5, 3, 4)
+    b = _offset(x, Wx, b)
+    _forward_case(student_fn, x, h0, Wx, Wh, b, lang)
     _forward_case(
         student_fn, *_draw_rnn(rng, 2, 4, 3, 3, dtype=np.float32), lang,
     )
@@ -458,9 +459,8 @@ def _many_to_one_case(student_fn, x, h0, Wx, Wh, b, Wy, by, lang,
             case.en + " and large scores", case.es + " y puntuaciones "
             "grandes",
         )
-    rtol = RNN_RTOL
     if dtype == "float32":
-        case, rtol = _float32_case(case), FLOAT32_RTOL
+        case = _float32_case(case)
 
     def head(state):
         return np.asarray(dense(tf.constant(state)))
@@ -536,7 +536,7 @@ def _many_to_one_case(student_fn, x, h0, Wx, Wh, b, Wy, by, lang,
             ),
         ))
     expect_value(
-        probs, expected, what="many_to_one_forward", lang=lang, rtol=rtol,
+        probs, expected, what="many_to_one_forward", lang=lang,
         case=case, mistakes=mistakes,
         hint=_STABLE_HINT if large else Text(
             "y = softmax(h_T Wy + by), with h_T = h[:, -1] the last hidden "
@@ -637,9 +637,8 @@ def _stacked_case(student_fn, x, h0s, params, lang):
         f"for x of shape {x.shape} and layer sizes H_l = {sizes}",
         f"para x de forma {x.shape} y capas de tamaños H_l = {sizes}",
     )
-    rtol = RNN_RTOL
     if dtype == "float32":
-        case, rtol = _float32_case(case), FLOAT32_RTOL
+        case = _float32_case(case)
     same_h0 = all(h0.shape == h0s[0].shape for h0 in h0s)
     same_params = all(
         all(a.shape == a0.shape for a, a0 in zip(p, params[0], strict=True))
@@ -698,7 +697,7 @@ def _stacked_case(student_fn, x, h0s, params, lang):
     ]
     expect_value(
         states, expected, what="stacked_rnn_forward", lang=lang,
-        rtol=rtol, case=case, mistakes=mistakes,
+        case=case, mistakes=mistakes,
         hint=Text(
             "Layer 1 reads x; layer l reads the states h of layer l - 1; "
             "each layer runs rnn_forward from its own h0s[l] with its own "
@@ -717,13 +716,18 @@ def check_stacked_rnn_forward(student_fn, lang="en"):
     Oracle: a chain of float64 ``SimpleRNN(return_sequences=True)``
     layers, layer l with weights ``params[l]`` and
     ``initial_state=[h0s[l]]``, each reading the states of the one
-    before; one float32 case.
+    before; one case whose first input feature is ``OFFSET``, cancelled
+    by the bias of the first layer; one float32 case.
     """
     rng = np.random.default_rng(_SEED["stacked_rnn_forward"])
     for n, t, d, sizes in _STACKED_SHAPES:
         _stacked_case(
             student_fn, *_draw_stack(rng, n, t, d, sizes), lang,
         )
+    x, h0s, params = _draw_stack(rng, 2, 4, 3, [4, 3])
+    Wx, Wh, b = params[0]
+    params[0] = (Wx, Wh, _offset(x, Wx, b))
+    _stacked_case(student_fn, x, h0s, params, lang)
     _stacked_case(
         student_fn,
         *_draw_stack(rng, 2, 4, 3, [3, 3], dtype=np.float32),

@@ -40,8 +40,6 @@ from rnn_course.gradcheck import numerical_gradient
 from rnn_course.sequences import adding_problem
 
 from ._common import (
-    GRAD_RTOL,
-    VALUE_RTOL,
     Text,
     call,
     dense_layer,
@@ -55,12 +53,11 @@ from ._common import (
     shape_case,
 )
 
-#: Largest norm-wise relative error between a float64 gradient of the
-#: student and the one ``tf.GradientTape`` computes. Both evaluate the
-#: same float64 expressions and agree to ~1e-15; float32 arithmetic
-#: (~1e-7, which GRAD_RTOL, the tolerance of the centred differences,
-#: could let through) fails on purpose.
-TAPE_RTOL = 1e-10
+#: Pre-activations of the saturated case of ``check_rnn_step_backward``
+#: have |a| around this value: there tanh' = 1 - h_next**2 ~ 1e-3, so
+#: rounding h_next to float32 (~6e-8) moves it by ~1e-4 in relative
+#: terms, while float64 stays exact to ~1e-13.
+SATURATION = 4.0
 
 #: With Wh = 0.5 Q (Q orthogonal), the gradient reaching h_1 of a
 #: 10-step sequence is at most 0.5**9 ~ 2e-3 times ||dh_T||: norms[0]
@@ -393,14 +390,23 @@ def _from_da(da, x_t, h_prev, Wx, Wh):
     return (da @ Wx.T, da @ Wh.T, x_t.T @ da, h_prev.T @ da, da.sum(0))
 
 
-def _step_case(student_fn, x_t, h_prev, Wx, Wh, b, dh_next, lang):
+def _step_case(student_fn, x_t, h_prev, Wx, Wh, b, dh_next, lang,
+               differences=True):
+    """One case of check_rnn_step_backward.
+
+    With ``differences=False`` only the tape is the oracle: on saturated
+    units the gradients are ~1e-3 of dh_next, where rounding leaves the
+    centred differences only ~1e-7 accurate.
+    """
     h_next = np.tanh(x_t @ Wx + h_prev @ Wh + b)
     cache = (x_t, h_prev, Wx, Wh, h_next)
 
     def step(x_t, h_prev, Wx, Wh, b):
         return np.sum(np.tanh(x_t @ Wx + h_prev @ Wh + b) * dh_next)
 
-    numeric = _numerical_gradients(step, [x_t, h_prev, Wx, Wh, b])
+    numeric = None
+    if differences:
+        numeric = _numerical_gradients(step, [x_t, h_prev, Wx, Wh, b])
     tape = _unrolled(x_t[:, None], h_prev, Wx, Wh, b, dh_next[:, None])
     expected = [tape["dx"][:, 0], tape["dh0"], tape["dWx"][0],
                 tape["dWh"][0], tape["db"][0]]
@@ -458,13 +464,14 @@ def _step_case(student_fn, x_t, h_prev, Wx, Wh, b, dh_next, lang):
                 ),
             ))
         expect_value(
-            grads[i], expected[i], what=name, lang=lang, rtol=TAPE_RTOL,
+            grads[i], expected[i], what=name, lang=lang,
             case=case, mistakes=mistakes, hint=_STEP_HINTS[name],
         )
-        expect_close(
-            grads[i], numeric[i], what=name, lang=lang, rtol=GRAD_RTOL,
-            case=case, hint=_STEP_HINTS[name],
-        )
+        if numeric is not None:
+            expect_close(
+                grads[i], numeric[i], what=name, lang=lang,
+                case=case, hint=_STEP_HINTS[name],
+            )
 
 
 @hidden_check
@@ -473,15 +480,24 @@ def check_rnn_step_backward(student_fn, lang="en"):
 
     Oracles: centred differences in float64 of
     ``sum(tanh(x_t Wx + h_prev Wh + b) * dh_next)`` with respect to
-    x_t, h_prev, Wx, Wh and b (relative error below ``GRAD_RTOL``), and
-    ``tf.GradientTape`` through the same step (``TAPE_RTOL``). The cache
-    ``(x_t, h_prev, Wx, Wh, h_next)`` is built by the check.
+    x_t, h_prev, Wx, Wh and b, and ``tf.GradientTape`` through the same
+    step, both to ``RTOL``. The cache ``(x_t, h_prev, Wx, Wh, h_next)``
+    is built by the check; in the last case every unit is saturated,
+    |a| ~ ``SATURATION``, where tanh' must come from the float64 h_next
+    (oracle: the tape alone).
     """
     rng = np.random.default_rng(_SEED["rnn_step_backward"])
     for n, d, h in _STEP_SHAPES:
         x, h_prev, Wx, Wh, b = _draw_rnn(rng, n, 1, d, h)
         dh_next = rng.standard_normal((n, h))
         _step_case(student_fn, x[:, 0], h_prev, Wx, Wh, b, dh_next, lang)
+    n, d, h = 3, 4, 5
+    x, h_prev, Wx, Wh, b = _draw_rnn(rng, n, 1, d, h)
+    x, Wh = 0.1 * x, 0.1 * Wh
+    b = SATURATION * rng.choice([-1.0, 1.0], size=h)
+    dh_next = rng.standard_normal((n, h))
+    _step_case(student_fn, x[:, 0], h_prev, Wx, Wh, b, dh_next, lang,
+               differences=False)
 
 
 # ------------------------------------------------------- a whole sequence
@@ -640,11 +656,11 @@ def _sequence_case(student_fn, x, h0, Wx, Wh, b, dh, lang):
             ))
         hint = _SEQ_HINTS.get(name, _BPTT_HINT)
         expect_value(
-            grads[i], tape[i], what=name, lang=lang, rtol=TAPE_RTOL,
+            grads[i], tape[i], what=name, lang=lang,
             case=case, mistakes=mistakes, hint=hint,
         )
         expect_close(
-            grads[i], numeric[i], what=name, lang=lang, rtol=GRAD_RTOL,
+            grads[i], numeric[i], what=name, lang=lang,
             case=case, hint=hint,
         )
 
@@ -655,8 +671,8 @@ def check_rnn_backward(student_fn, lang="en"):
 
     Oracles: ``tf.GradientTape`` of ``sum(h * dh)`` through a float64
     ``SimpleRNN(return_sequences=True)`` with the weights, called with
-    ``initial_state=[h0]`` (to ``TAPE_RTOL``), and centred differences
-    in float64 (to ``GRAD_RTOL``). Losses at the last step only and at
+    ``initial_state=[h0]``, and centred differences in float64, both to
+    ``RTOL``. Losses at the last step only and at
     every step.
     """
     rng = np.random.default_rng(_SEED["rnn_backward"])
@@ -792,7 +808,7 @@ def _norms_case(student_fn, x, h0, Wx, Wh, b, dh_T, lang):
         ),
     ]
     expect_value(
-        norms, expected, what="norms", lang=lang, rtol=TAPE_RTOL,
+        norms, expected, what="norms", lang=lang,
         case=shape_case(x=x.shape, dh_T=dh_T.shape), mistakes=mistakes,
         hint=Text(
             "Start from g = dh_T; for t = T - 1, ..., 0 store "
@@ -834,11 +850,13 @@ def _draw_grads(rng, shapes, scale):
 
 
 #: (shapes, scale of the entries, clip_value): most entries outside,
-#: most inside, a single array.
+#: most inside, a single array, nothing to clip (new arrays all the
+#: same).
 _VALUE_CASES = [
     ([(3, 4), (4,), (1,), (2, 3, 2)], 2.0, 1.0),
     ([(5, 2), (2,)], 0.3, 0.5),
     ([(4, 4)], 10.0, 3.0),
+    ([(2, 3), (3,)], 0.01, 1.0),
 ]
 
 
@@ -847,6 +865,8 @@ def check_clip_by_value(student_fn, lang="en"):
     """Check ``clip_by_value(grads, clip_value) -> list of arrays``.
 
     Oracle: ``tf.clip_by_value(g, -clip_value, clip_value)`` per array.
+    The arrays returned are new (none is an array of ``grads``), also
+    when nothing is clipped.
     """
     rng = np.random.default_rng(_SEED["clip_by_value"])
     for shapes, scale, clip_value in _VALUE_CASES:
@@ -857,8 +877,7 @@ def check_clip_by_value(student_fn, lang="en"):
         ]
         result = call(
             student_fn, (grads, clip_value), name="clip_by_value",
-            arg_names=("grads", "clip_value"), frozen=("grads",),
-            lang=lang,
+            arg_names=("grads", "clip_value"), new_arrays=True, lang=lang,
         )
         clipped = _expect_arrays(
             result, grads, what="clip_by_value(grads, clip_value)",
@@ -889,7 +908,7 @@ def check_clip_by_value(student_fn, lang="en"):
             ]
             expect_value(
                 got, want, what=f"clip_by_value(...)[{i}]", lang=lang,
-                rtol=VALUE_RTOL, case=case, mistakes=mistakes,
+                case=case, mistakes=mistakes,
                 hint=Text(
                     "Clip every entry of every array to "
                     "[-clip_value, clip_value]: "
@@ -901,15 +920,17 @@ def check_clip_by_value(student_fn, lang="en"):
             )
 
 
-#: (shapes, scale of the entries, max_norm, a zero array first): clipped
+#: (shapes, scale of the entries of each array, max_norm): clipped
 #: (arrays of very different norms), not clipped, clipped with a zero
-#: array among them, every array zero, a single array clipped.
+#: array among them, every array zero, a single array clipped. Every
+#: clipped case has a global norm above 10, where PyTorch's factor
+#: max_norm / (norm + 1e-6) is within 1e-7 of max_norm / norm.
 _NORM_CASES = [
-    ([(3, 4), (4,), (2, 2)], [3.0, 0.1, 1.0], 1.0),
+    ([(3, 4), (4,), (2, 2)], [5.0, 0.1, 1.0], 1.0),
     ([(3, 2), (2,)], [0.1, 0.1], 5.0),
-    ([(2, 3), (3,), (1,)], [0.0, 2.0, 1.0], 0.5),
+    ([(2, 3), (3,), (1,)], [0.0, 10.0, 3.0], 0.5),
     ([(2, 2), (3,)], [0.0, 0.0], 1.0),
-    ([(5,)], [4.0], 2.0),
+    ([(5,)], [8.0], 2.0),
 ]
 
 
@@ -983,7 +1004,9 @@ def check_clip_by_global_norm(student_fn, lang="en"):
 
     Oracle: ``tf.clip_by_global_norm(grads, max_norm)``, both outputs:
     the clipped arrays and the global norm before clipping. Cases that
-    are clipped, not clipped, with a zero array and all zeros.
+    are clipped, not clipped, with a zero array and all zeros. The arrays
+    returned are new (none is an array of ``grads``), also when nothing
+    is clipped.
     """
     rng = np.random.default_rng(_SEED["clip_by_global_norm"])
     for shapes, scales, max_norm in _NORM_CASES:
@@ -998,7 +1021,7 @@ def check_clip_by_global_norm(student_fn, lang="en"):
         expected_norm = float(tf_norm)
         result = call(
             student_fn, (grads, max_norm), name="clip_by_global_norm",
-            arg_names=("grads", "max_norm"), frozen=("grads",), lang=lang,
+            arg_names=("grads", "max_norm"), new_arrays=True, lang=lang,
         )
         clipped, norm = expect_tuple(
             result, 2, what="clip_by_global_norm(grads, max_norm)",
@@ -1033,7 +1056,7 @@ def check_clip_by_global_norm(student_fn, lang="en"):
         )
         expect_value(
             norm, expected_norm, what="global_norm", lang=lang,
-            rtol=VALUE_RTOL, case=case,
+            case=case,
             mistakes=[
                 (lambda e=expected_norm, m=max_norm: min(e, m), Text(
                     "Return the global norm before clipping (what the "
@@ -1050,7 +1073,7 @@ def check_clip_by_global_norm(student_fn, lang="en"):
                                              strict=True)):
             expect_value(
                 got, want, what=f"clipped[{i}]", lang=lang,
-                rtol=VALUE_RTOL, case=case,
+                case=case,
                 mistakes=_clip_mistakes(grads, max_norm, i),
                 hint=Text(
                     "If global_norm > max_norm, multiply every array by "
@@ -1111,6 +1134,28 @@ _TRAIN_STEP_CASES = [
     (5, 4, 2, 0.2, 100.0, 1.0),
     (1, 3, 3, 0.3, 0.01, 1.0),
 ]
+
+#: Added to the output bias of the clipped cases of train_step: the
+#: predictions miss by ~4, the global norm of the gradients exceeds 10,
+#: and PyTorch's max_norm / (norm + 1e-6) stays within 1e-7 of
+#: max_norm / norm.
+CLIPPED_BIAS = 4.0
+
+
+def train_step_inputs():
+    """(params, x, y, learning_rate, max_norm) of each single step."""
+    rng = np.random.default_rng(_SEED["train_step"])
+    cases = []
+    for n, t, h, lr, max_norm, wh_scale in _TRAIN_STEP_CASES:
+        x, y = adding_problem(n, t, seed=int(rng.integers(2**31)))
+        params = _initial_params(rng, 2, h, wh_scale)
+        params["b"] = 0.1 * rng.standard_normal(h)
+        params["by"] = rng.standard_normal(1)
+        if max_norm is not None and max_norm < 1:
+            params["by"] += CLIPPED_BIAS
+        cases.append((params, x, y, lr, max_norm))
+    return cases
+
 
 _UNCLIPPED = Text(
     "The update used the unclipped gradients: clip them with "
@@ -1175,7 +1220,7 @@ def _train_step_case(student_fn, params, x, y, lr, max_norm, lang):
     result = call(
         student_fn, (params, x, y, lr, max_norm), name="train_step",
         arg_names=("params", "x", "y", "learning_rate", "max_norm"),
-        frozen=("params", "x", "y"), lang=lang,
+        new_arrays=True, lang=lang,
     )
     new_params, got_loss, got_norm = expect_tuple(
         result, 3, what="train_step(params, x, y, learning_rate, max_norm)",
@@ -1192,7 +1237,7 @@ def _train_step_case(student_fn, params, x, y, lr, max_norm, lang):
         f"max_norm = {max_norm}",
     )
     expect_value(
-        got_loss, loss, what="loss", lang=lang, rtol=VALUE_RTOL, case=case,
+        got_loss, loss, what="loss", lang=lang, case=case,
         mistakes=[(lambda: loss / 2, _HALF_MSE),
                   (lambda: loss * n, _SUM_MSE)],
         hint=Text(
@@ -1203,7 +1248,7 @@ def _train_step_case(student_fn, params, x, y, lr, max_norm, lang):
         ),
     )
     expect_value(
-        got_norm, norm, what="grad_norm", lang=lang, rtol=TAPE_RTOL,
+        got_norm, norm, what="grad_norm", lang=lang,
         case=case,
         mistakes=[
             (lambda: min(norm, max_norm) if max_norm else None, Text(
@@ -1234,7 +1279,7 @@ def _train_step_case(student_fn, params, x, y, lr, max_norm, lang):
             step, g, what=Text(
                 f"(params[\"{k}\"] - new_params[\"{k}\"]) / learning_rate",
                 f"(params[\"{k}\"] - new_params[\"{k}\"]) / learning_rate",
-            ), lang=lang, rtol=TAPE_RTOL, case=case,
+            ), lang=lang, case=case,
             mistakes=[
                 (lambda g=g: -g, Text(
                     "Gradient descent subtracts: new = param - "
@@ -1256,6 +1301,15 @@ def _train_step_case(student_fn, params, x, y, lr, max_norm, lang):
                 f"new_params[\"{k}\"] = params[\"{k}\"] - learning_rate * "
                 f"d{k}, con d{k} de rnn_backward (o de la capa de salida) "
                 "tras recortar por norma global.",
+            ) if max_norm is not None else Text(
+                "With max_norm = None no clipping is expected: "
+                f"new_params[\"{k}\"] = params[\"{k}\"] - learning_rate * "
+                f"d{k}, with d{k} from rnn_backward (or from the output "
+                "layer), unchanged.",
+                "Con max_norm = None no se espera ningún recorte: "
+                f"new_params[\"{k}\"] = params[\"{k}\"] - learning_rate * "
+                f"d{k}, con d{k} de rnn_backward (o de la capa de salida), "
+                "sin cambios.",
             ),
         )
 
@@ -1319,12 +1373,7 @@ def check_train_step(student_fn, lang="en"):
     :func:`training_run`): with clipping, the held-out loss must end
     below ``CLIPPED_LOSS_THRESHOLD``; without, the run must diverge.
     """
-    rng = np.random.default_rng(_SEED["train_step"])
-    for n, t, h, lr, max_norm, wh_scale in _TRAIN_STEP_CASES:
-        x, y = adding_problem(n, t, seed=int(rng.integers(2**31)))
-        params = _initial_params(rng, 2, h, wh_scale)
-        params["b"] = 0.1 * rng.standard_normal(h)
-        params["by"] = rng.standard_normal(1)
+    for params, x, y, lr, max_norm in train_step_inputs():
         _train_step_case(student_fn, params, x, y, lr, max_norm, lang)
 
     setting = Text(
