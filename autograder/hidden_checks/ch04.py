@@ -34,6 +34,7 @@ import tensorflow as tf
 from rnn_course.gradcheck import numerical_gradient, relative_error
 
 from ._common import (
+    RTOL,
     Text,
     call,
     expect_array,
@@ -44,13 +45,13 @@ from ._common import (
     shape_case,
 )
 
-#: The course's stated tolerance, written in the conventions section of
-#: the notebook: every value and gradient of the student is compared
-#: with an independent float64 oracle to a norm-wise relative error of at
-#: most 1e-6. The inputs below keep every correct implementation (float32
-#: accumulation, another order of operations, loops or vectorised) near
-#: 1e-7 or below, and every mistake listed in the tests far above.
-RTOL = 1e-6
+# RTOL (from _common) is the course's stated tolerance, written in the
+# conventions section of the notebook: every value and gradient of the
+# student is compared with an independent float64 oracle to a norm-wise
+# relative error of at most 1e-6. The inputs below keep every correct
+# implementation (float32 accumulation, another order of operations,
+# loops or vectorised) near 1e-7 or below, and every mistake listed in
+# the tests far above.
 
 #: A common mistake is named only if its value differs from the expected
 #: one by more than this relative error (so a hint never describes a
@@ -669,14 +670,14 @@ def _lstm_step_forward_case(student_fn, x_t, h_prev, c_prev, Wx, Wh, b,
     case = shape_case(x_t=x_t.shape, h_prev=h_prev.shape)
     x = x_t[:, None]
     expect_value(
-        c_next, c_T, what="c_next", lang=lang, rtol=RTOL, case=case,
+        c_next, c_T, what="c_next", lang=lang, case=case,
         mistakes=_lstm_forward_mistakes(
             x, h_prev, c_prev, Wx, Wh, b, c_T, lambda r: r[1][:, 0],
         ),
         hint=_LSTM_STEP_HINT,
     )
     expect_value(
-        h_next, h_T, what="h_next", lang=lang, rtol=RTOL, case=case,
+        h_next, h_T, what="h_next", lang=lang, case=case,
         mistakes=_lstm_forward_mistakes(
             x, h_prev, c_prev, Wx, Wh, b, h_T, lambda r: r[0][:, 0],
         ),
@@ -762,11 +763,11 @@ def _lstm_step_backward_case(student_fn, x_t, h_prev, c_prev, Wx, Wh, b,
             (wrong(k, do_tanh=False), _DO),
         ])
         expect_value(
-            grads[k], expected[k], what=name, lang=lang, rtol=RTOL,
+            grads[k], expected[k], what=name, lang=lang,
             case=case, mistakes=mistakes, hint=_LSTM_BACK_HINT,
         )
         expect_value(
-            grads[k], numeric[k], what=name, lang=lang, rtol=RTOL,
+            grads[k], numeric[k], what=name, lang=lang,
             case=case, hint=_LSTM_BACK_HINT,
         )
 
@@ -852,15 +853,15 @@ def _lstm_forward_case(student_fn, x, h0, c0, Wx, Wh, b, lang):
         return found
 
     expect_value(
-        states, seq, what="h", lang=lang, rtol=RTOL, case=case,
+        states, seq, what="h", lang=lang, case=case,
         mistakes=mistakes(seq, lambda r: r[0]), hint=_LSTM_FORWARD_HINT,
     )
     expect_value(
-        states[:, -1], h_T, what="h[:, -1]", lang=lang, rtol=RTOL,
+        states[:, -1], h_T, what="h[:, -1]", lang=lang,
         case=case, hint=_LSTM_FORWARD_HINT,
     )
     expect_value(
-        last_c, c_T, what="c_T", lang=lang, rtol=RTOL, case=case,
+        last_c, c_T, what="c_T", lang=lang, case=case,
         mistakes=mistakes(c_T, lambda r: r[1][:, -1]),
         hint=_LSTM_FORWARD_HINT,
     )
@@ -997,11 +998,11 @@ def _lstm_backward_case(student_fn, x, h0, c0, Wx, Wh, b, dh, lang):
             (wrong(k, gate_prime="tanh"), _GATE_PRIME),
         ])
         expect_value(
-            grads[k], expected[k], what=name, lang=lang, rtol=RTOL,
+            grads[k], expected[k], what=name, lang=lang,
             case=case, mistakes=mistakes, hint=_LSTM_BPTT_HINT,
         )
         expect_value(
-            grads[k], numeric[k], what=name, lang=lang, rtol=RTOL,
+            grads[k], numeric[k], what=name, lang=lang,
             case=case, hint=_LSTM_BPTT_HINT,
         )
 
@@ -1075,7 +1076,7 @@ def _gru_step_forward_case(student_fn, x_t, h_prev, Wx, Wh, b, lang):
     )
     case = shape_case(x_t=x_t.shape, h_prev=h_prev.shape)
     expect_value(
-        h_next, h_T, what="h_next", lang=lang, rtol=RTOL, case=case,
+        h_next, h_T, what="h_next", lang=lang, case=case,
         mistakes=_gru_forward_mistakes(
             x_t[:, None], h_prev, Wx, Wh, b, h_T, lambda r: r[0][:, 0],
         ),
@@ -1163,11 +1164,11 @@ def _gru_step_backward_case(student_fn, x_t, h_prev, Wx, Wh, b, dh_next,
             (wrong(k, order="rzh"), _GRU_ORDER),
         ])
         expect_value(
-            grads[k], expected[k], what=name, lang=lang, rtol=RTOL,
+            grads[k], expected[k], what=name, lang=lang,
             case=case, mistakes=mistakes, hint=_GRU_BACK_HINT,
         )
         expect_value(
-            grads[k], numeric[k], what=name, lang=lang, rtol=RTOL,
+            grads[k], numeric[k], what=name, lang=lang,
             case=case, hint=_GRU_BACK_HINT,
         )
 
@@ -1234,11 +1235,11 @@ def _gru_forward_case(student_fn, x, h0, Wx, Wh, b, lang):
         ),
     )])
     expect_value(
-        states, seq, what="h", lang=lang, rtol=RTOL, case=case,
+        states, seq, what="h", lang=lang, case=case,
         mistakes=mistakes, hint=_GRU_FORWARD_HINT,
     )
     expect_value(
-        states[:, -1], h_T, what="h[:, -1]", lang=lang, rtol=RTOL,
+        states[:, -1], h_T, what="h[:, -1]", lang=lang,
         case=case, hint=_GRU_FORWARD_HINT,
     )
     _expect_sequence_cache(
