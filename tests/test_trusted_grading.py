@@ -373,3 +373,18 @@ def test_the_kernel_sees_nothing_of_the_course():
     }
     assert seen["processes"] <= 3  # bwrap's init, the kernel, no other
     assert not scratch.exists()
+
+
+def test_private_tmp_comes_before_the_binds(tmp_path):
+    """A course cloned under /tmp stays visible in the sandbox."""
+    from trusted_grading import sandbox
+
+    scratch = sandbox.Scratch()
+    try:
+        argv = sandbox.kernel_command(scratch, 2**30, bwrap="bwrap")
+    finally:
+        scratch.remove()
+    tmpfs = argv.index("--tmpfs")
+    assert argv[tmpfs + 1] == "/tmp"
+    binds = [i for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")]
+    assert binds and tmpfs < min(binds)

@@ -164,9 +164,11 @@ def kernel_command(scratch, memory_limit, python=None, bwrap=None):
     argv = [bwrap, *namespace_flags(), "--clearenv"]
     for key, value in env.items():
         argv += ["--setenv", key, value]
+    # A private /tmp first: the binds that follow may lie under /tmp (a
+    # course cloned there, the scratch folder itself) and must stay seen.
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     argv += system_binds()
     argv += [
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         "--bind", str(scratch.work), str(scratch.work),
         "--bind", str(scratch.outbox), str(scratch.outbox),
         "--bind", str(scratch.ipc), str(scratch.ipc),
