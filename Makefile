@@ -57,21 +57,36 @@ samples:
 	mkdir -p autograder/submitted
 	cp -r autograder/samples/*/ autograder/submitted/
 
-## Instructor: grade everything under autograder/submitted/, each
-## submission in its own process, its code sandboxed (autograder/grade.py).
+## Instructor: grade everything under autograder/submitted/, in parallel
+## (autograder/grade.py, autograder/class_grading/): one task per
+## submission, its code sandboxed, on a local Dask cluster of WORKERS
+## processes (default: the cores), or on an existing one:
+## SCHEDULER=tcp://host:8786. Only changed submissions are graded again,
+## unless FORCE=1. SEQUENTIAL=1: one after another, without Dask.
+## DB_URL=postgresql+psycopg://user@host/db: the gradebook in PostgreSQL
+## (default: autograder/gradebook.db); feedback and grades read it too.
 ## UNSAFE=1 grades without sandbox: only for a class whose code you trust.
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+SCHEDULER ?=
+FORCE ?=
+SEQUENTIAL ?=
 UNSAFE ?=
+DB_URL ?=
+export DB_URL
 autograde: $(INSTALLED)
 	cd autograder && $(BIN)/python grade.py $(ASSIGNMENTS) \
+	  --workers=$(WORKERS) $(if $(SCHEDULER),--scheduler=$(SCHEDULER)) \
+	  $(if $(FORCE),--force) $(if $(SEQUENTIAL),--sequential) \
 	  $(if $(UNSAFE),--unsafe) $(NBGRADER_FLAGS)
 
-## Instructor: HTML feedback under autograder/feedback/.
+## Instructor: HTML feedback under autograder/feedback/, WORKERS
+## assignments at a time.
 feedback: $(INSTALLED)
-	cd autograder && for a in $(ASSIGNMENTS); do \
-	  $(NBGRADER) generate_feedback $$a --force $(NBGRADER_FLAGS) || status=1; \
-	done; exit $${status:-0}
+	cd autograder && printf '%s\n' $(ASSIGNMENTS) | xargs -P $(WORKERS) \
+	  -I{} $(NBGRADER) generate_feedback {} --force $(NBGRADER_FLAGS)
 
-## Instructor: the grade table, autograder/grades.csv.
+## Instructor: the grade table, autograder/grades.csv (from DB_URL's
+## gradebook when set).
 grades: $(INSTALLED)
 	cd autograder && $(NBGRADER) export --to grades.csv
 
