@@ -18,16 +18,38 @@ export PATH := $(BIN):$(PATH)
 # Extra options for nbgrader, e.g. NBGRADER_FLAGS=--TrustedExecute.timeout=30
 NBGRADER_FLAGS ?=
 
-.PHONY: venv book test lint lab release samples autograde feedback grades clean
+.PHONY: venv lock book test lint lab release samples autograde feedback \
+	grades clean
 
 venv: $(INSTALLED)
 
-$(INSTALLED): requirements.txt pyproject.toml
+## The venv holds exactly requirements.lock: every dependency, its hash
+## checked (cluster workers install the same file).
+$(INSTALLED): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --require-hashes \
+	  -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $@
+
+## requirements.lock from the pins of requirements.txt (after changing a
+## pin; tests/test_environment.py checks that the two agree).
+lock:
+	test -x $(BIN)/pip-compile || $(MAKE) venv
+	$(BIN)/pip-compile --generate-hashes --allow-unsafe --strip-extras \
+	  --no-header --no-emit-index-url --no-emit-find-links --quiet \
+	  --output-file $(LOCK_TMP) requirements.txt
+	{ echo "$$LOCK_HEADER"; echo; cat $(LOCK_TMP); } > requirements.lock
+	rm -f $(LOCK_TMP)
+
+LOCK_TMP := .requirements.lock.tmp
+define LOCK_HEADER
+# Every dependency of requirements.txt, pinned with its hashes, for
+# Python 3.11 on Linux x86-64. Made by `make lock` (pip-compile); do not
+# edit by hand. `make venv` and cluster workers install this file.
+endef
+export LOCK_HEADER
 
 ## The rendered course: _build/html/{index.html,es/,en/}
 book: $(INSTALLED)
