@@ -30,7 +30,8 @@ def timed(args, cwd=ROOT):
 
 def scratch_course():
     copy = Path(tempfile.mkdtemp(prefix="bench-course-"))
-    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
+    for name in ("Makefile", "requirements.txt", "requirements.lock",
+                 "pyproject.toml"):
         shutil.copy2(ROOT / name, copy / name)
     shutil.copytree(ROOT / "solutions", copy / "solutions")
     shutil.copytree(

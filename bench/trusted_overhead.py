@@ -54,7 +54,8 @@ c.Autograde.autograde_preprocessors = [
 
 def scratch_course():
     copy = Path(tempfile.mkdtemp(prefix="bench-trusted-"))
-    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
+    for name in ("Makefile", "requirements.txt", "requirements.lock",
+                 "pyproject.toml"):
         shutil.copy2(ROOT / name, copy / name)
     for name in ("solutions", "exercises"):
         shutil.copytree(ROOT / name, copy / name)

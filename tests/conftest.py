@@ -57,7 +57,8 @@ def course(tmp_path_factory):
     import shutil
 
     copy = tmp_path_factory.mktemp("course")
-    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
+    for name in ("Makefile", "requirements.txt", "requirements.lock",
+                 "pyproject.toml"):
         shutil.copy2(ROOT / name, copy / name)
     shutil.copytree(ROOT / "solutions", copy / "solutions")
     shutil.copytree(
@@ -76,7 +77,8 @@ def fresh_copy(copy):
     gradebook, no `make release` run, the committed exercises/."""
     import shutil
 
-    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
+    for name in ("Makefile", "requirements.txt", "requirements.lock",
+                 "pyproject.toml"):
         shutil.copy2(ROOT / name, copy / name)
     for name in ("solutions", "exercises"):
         shutil.copytree(ROOT / name, copy / name)
