@@ -157,7 +157,7 @@ def main(argv=None):
         from class_grading.driver import grade_class
 
         failed = grade_class(
-            submissions(names), here=HERE,
+            submissions(names), here=HERE, assignments=names,
             db_url=config.CourseDirectory.db_url, flags=flags,
             limit=limit, workers=args.workers or os.cpu_count() or 1,
             scheduler=args.scheduler or None, force=args.force)

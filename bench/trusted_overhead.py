@@ -111,7 +111,8 @@ def main():
     print("| correct notebook | plain nbgrader (s) | trusted (s) | ratio |")
     print("| --- | ---: | ---: | ---: |")
     for name, before, after in rows:
-        print(f"| {name} | {before:.1f} | {after:.1f} | {after / before:.2f} |")
+        print(f"| {name} | {before:.1f} | {after:.1f} | "
+              f"{after / before:.2f} |")
     total_before = sum(r[1] for r in rows)
     total_after = sum(r[2] for r in rows)
     print(f"| all | {total_before:.1f} | {total_after:.1f} | "

@@ -100,8 +100,9 @@ def reason_of(error):
     return f"grading raised {type(error).__name__}: {error}"[:300]
 
 
-def grade_class(todo, *, here, db_url, flags, limit, workers=2,
-                scheduler=None, force=False, stream=None, bar=None):
+def grade_class(todo, *, here, db_url, flags, limit, assignments=(),
+                workers=2, scheduler=None, force=False, stream=None,
+                bar=None):
     """Grade the submissions ``todo`` in parallel; the failures.
 
     Parameters
@@ -116,6 +117,9 @@ def grade_class(todo, *, here, db_url, flags, limit, workers=2,
         ``--Class.trait=value`` options for nbgrader.
     limit : float
         Seconds after which one submission's grading is stopped.
+    assignments : iterable of str
+        Assignments to register in the gradebook even without a
+        submission (those of ``todo`` always are).
     workers : int
         Processes of the local cluster (ignored with ``scheduler``).
     scheduler : str, optional
@@ -132,7 +136,7 @@ def grade_class(todo, *, here, db_url, flags, limit, workers=2,
     """
     started = time.monotonic()
     out = stream or sys.stdout
-    names = sorted({assignment for _, assignment in todo})
+    names = sorted({*assignments, *(a for _, a in todo)})
     failed = []
     with tempfile.TemporaryDirectory() as folder:
         template = Path(folder) / "gradebook.db"
@@ -144,6 +148,10 @@ def grade_class(todo, *, here, db_url, flags, limit, workers=2,
                                "its source could not be read"))
         broken = {assignment for assignment, _, _ in failed}
         todo = [(s, a) for s, a in todo if a not in broken]
+        names = [name for name in names if name not in broken]
+        if not names:
+            print("no assignment could be registered", file=out)
+            return failed
         data, digest, course = bundle.build(here.parent, names, template)
     course += "\0" + "\0".join(flags)
     gradebook.create_students(db_url, {student for student, _ in todo})
@@ -183,10 +191,11 @@ def _run(jobs, data, digest, here, db_url, flags, limit, workers,
     graded = 0
     with connect(workers, scheduler) as client:
         course = client.scatter(data, broadcast=True)
+        grade = task.portable()
         futures = {}
         for student, assignment, files, content in jobs:
             future = client.submit(
-                task.grade, course, digest, student, assignment, files,
+                grade, course, digest, student, assignment, files,
                 flags, limit, key=f"grade-{student}/{assignment}-{digest}",
                 retries=RETRIES, pure=False)
             futures[future] = (student, assignment, content)

@@ -11,7 +11,8 @@ is its own SQLite file. It returns the graded files and the grade rows
 of that submission, for the driver to write.
 
 This module imports only the standard library at the top: the driver
-sends it to the workers by value.
+sends its code to the workers with each task (:func:`portable`), so
+that workers need the pinned environment and nothing of this folder.
 """
 
 import contextlib
@@ -26,6 +27,10 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+#: Longest temporary folder for a kernel's sockets: Unix socket paths
+#: hold 107 bytes, and the sandbox adds ``/rnn-grade-XXXXXXXX/ipc/k-NN``.
+SHORT_PATH = 70
 
 
 def unpack(data, digest, folder):
@@ -68,6 +73,22 @@ def _die_with_parent():
 
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def portable():
+    """:func:`grade` in a form that Dask sends by value.
+
+    Dask pickles a task with the standard pickle first, which names an
+    importable function by module (``class_grading.task``, which a
+    scheduler and workers elsewhere do not have). A local function cannot
+    be named, so Dask falls back to cloudpickle, which, this module being
+    registered with ``cloudpickle.register_pickle_by_value``, sends the
+    code itself.
+    """
+    def grade_submission(*args):
+        return grade(*args)
+
+    return grade_submission
 
 
 def grade(bundle, digest, student, assignment, files, flags, limit):
@@ -132,12 +153,15 @@ def grade(bundle, digest, student, assignment, files, flags, limit):
 def run_autograde(autograder, student, assignment, flags, limit, temp):
     """``nbgrader autograde`` of one submission; (reason or None, log).
 
-    Its gradebook is the course copy's own (``DB_URL`` is not passed on);
-    its temporary files (the sandbox's scratch) go under ``temp``, which
-    Dask removes with the worker's folder should the worker die.
+    Its gradebook is the course copy's own (``DB_URL`` is not passed on).
+    Its temporary files (the sandbox's scratch) go under ``temp``, which
+    Dask removes with the worker's folder should the worker die, when
+    that path is short enough for the kernel's Unix sockets; else under
+    the system's temporary folder.
     """
     env = {k: v for k, v in os.environ.items() if k != "DB_URL"}
-    env["TMPDIR"] = str(temp)
+    if len(str(temp)) <= SHORT_PATH:
+        env["TMPDIR"] = str(temp)
     command = [sys.executable, "-m", "nbgrader", "autograde", assignment,
                "--student", student, "--create", "--force", *flags]
     try:
