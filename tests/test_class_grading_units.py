@@ -80,16 +80,17 @@ def test_rows_written_keep_a_manual_score(course):
 
     url = f"sqlite:///{course / 'autograder' / 'gradebook.db'}"
     assignment = "01-embeddings-activations-en"
-    gradebook.create_students(url, ["ana", "bob"])
-    gradebook.create_students(url, ["ana"])  # already there: no error
-    with Gradebook(url) as gb:
+    with gradebook.opened(url) as gb:
+        gradebook.create_students(gb, ["ana", "bob"])
+        gradebook.create_students(gb, ["ana"])  # already there: no error
         notebook = gb.find_notebook("01-embeddings-activations", assignment)
         cells = [c.name for c in notebook.grade_cells]
-    rows = {"timestamp": None, "notebooks": {"01-embeddings-activations": {
-        "late_submission_penalty": None,
-        "grades": {name: 1.0 for name in cells},
-        "comments": {}}}}
-    gradebook.write(url, "ana", assignment, rows)
+        rows = {"timestamp": None, "notebooks": {
+            "01-embeddings-activations": {
+                "late_submission_penalty": None,
+                "grades": {name: 1.0 for name in cells},
+                "comments": {}}}}
+        gradebook.write(gb, "ana", assignment, rows)
     with Gradebook(url) as gb:
         grade = gb.find_grade(cells[0], "01-embeddings-activations",
                               assignment, "ana")
@@ -97,12 +98,13 @@ def test_rows_written_keep_a_manual_score(course):
         grade.manual_score = 0.5
         gb.db.commit()
     rows["notebooks"]["01-embeddings-activations"]["grades"][cells[0]] = 0.0
-    gradebook.write(url, "ana", assignment, rows)
+    with gradebook.opened(url) as gb:
+        gradebook.write(gb, "ana", assignment, rows)
+        assert gradebook.has_submission(gb, "ana", assignment)
+        assert not gradebook.has_submission(gb, "bob", assignment)
     with Gradebook(url) as gb:
         grade = gb.find_grade(cells[0], "01-embeddings-activations",
                               assignment, "ana")
         assert grade.auto_score == 0.0 and grade.manual_score == 0.5
         assert grade.needs_manual_grade
         assert gb.find_student("bob").submissions == []
-    assert gradebook.has_submission(url, "ana", assignment)
-    assert not gradebook.has_submission(url, "bob", assignment)

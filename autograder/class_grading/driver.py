@@ -154,24 +154,25 @@ def grade_class(todo, *, here, db_url, flags, limit, assignments=(),
             return failed
         data, digest, course = bundle.build(here.parent, names, template)
     course += "\0" + "\0".join(flags)
-    gradebook.create_students(db_url, {student for student, _ in todo})
-    state = gradebook.State(here / "autograded" / ".grading-state.json",
-                            db_url)
-    jobs = []
-    for student, assignment in todo:
-        files = read_files(here / "submitted" / student / assignment)
-        content = gradebook.content_hash(files, course)
-        if not force and state.unchanged(student, assignment, content):
-            continue
-        jobs.append((student, assignment, files, content))
-    unchanged = len(todo) - len(jobs)
-    print(f"{len(jobs)} submissions to grade, {unchanged} unchanged since "
-          f"they were graded (FORCE=1 regrades them)", file=out, flush=True)
-    graded = 0
-    if jobs:
-        graded = _run(jobs, data, digest, here, db_url, flags, limit,
-                      workers, scheduler, state, failed,
-                      Progress(len(jobs), out, bar))
+    with gradebook.opened(db_url) as gb:
+        gradebook.create_students(gb, {student for student, _ in todo})
+        state = gradebook.State(
+            here / "autograded" / ".grading-state.json", db_url, gb)
+        jobs = []
+        for student, assignment in todo:
+            files = read_files(here / "submitted" / student / assignment)
+            content = gradebook.content_hash(files, course)
+            if force or not state.unchanged(student, assignment, content):
+                jobs.append((student, assignment, files, content))
+        unchanged = len(todo) - len(jobs)
+        print(f"{len(jobs)} submissions to grade, {unchanged} unchanged "
+              "since they were graded (FORCE=1 regrades them)", file=out,
+              flush=True)
+        graded = 0
+        if jobs:
+            graded = _run(jobs, data, digest, here, gb, flags, limit,
+                          workers, scheduler, state, failed,
+                          Progress(len(jobs), out, bar))
     seconds = time.monotonic() - started
     print(f"graded {graded}, unchanged {unchanged}, not graded "
           f"{len(failed)}, in {seconds:.0f} s", file=out)
@@ -183,7 +184,7 @@ def grade_class(todo, *, here, db_url, flags, limit, assignments=(),
     return failed
 
 
-def _run(jobs, data, digest, here, db_url, flags, limit, workers,
+def _run(jobs, data, digest, here, gb, flags, limit, workers,
          scheduler, state, failed, progress):
     """Submit the jobs, store each result as it arrives; how many graded."""
     from distributed import as_completed
@@ -210,12 +211,9 @@ def _run(jobs, data, digest, here, db_url, flags, limit, workers,
                 seconds = result["seconds"]
                 reason = result.get("error")
                 if reason is None:
-                    store_files(here / "autograded" / student / assignment,
-                                result["files"])
-                    gradebook.write(db_url, student, assignment,
-                                    result["rows"])
-                    state.record(student, assignment, content)
-                    graded += 1
+                    reason = _store(here, gb, state, result, content)
+                    if reason is None:
+                        graded += 1
                 elif result.get("log"):
                     progress.note(result["log"].strip()[-2000:])
             future.release()
@@ -224,3 +222,17 @@ def _run(jobs, data, digest, here, db_url, flags, limit, workers,
             progress.finished(name, seconds, reason)
     progress.close()
     return graded
+
+
+def _store(here, gb, state, result, content):
+    """Write one task's result; None, or why it could not be stored."""
+    student, assignment = result["student"], result["assignment"]
+    try:
+        store_files(here / "autograded" / student / assignment,
+                    result["files"])
+        gradebook.write(gb, student, assignment, result["rows"])
+    except Exception as error:  # noqa: BLE001 -- named, the run goes on
+        gb.db.rollback()
+        return f"its grades could not be stored: {error}"[:300]
+    state.record(student, assignment, content)
+    return None

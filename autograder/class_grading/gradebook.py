@@ -2,7 +2,8 @@
 
 Tasks return rows (:func:`task.read_rows`); :func:`write` puts them in
 the gradebook the course's configuration names (SQLite by default, or
-the ``DB_URL``), as ``nbgrader autograde``'s ``SaveAutoGrades`` would:
+the ``DB_URL``; the driver keeps one connection open, :func:`opened`),
+as ``nbgrader autograde``'s ``SaveAutoGrades`` would:
 a manual score a grader gave is kept, and the cell is then marked for
 review. Students are created before any task starts
 (:func:`create_students`), in one transaction.
@@ -19,19 +20,28 @@ import warnings
 from nbgrader.api import Gradebook, MissingEntry, Student
 
 
-def create_students(db_url, students):
+@contextlib.contextmanager
+def opened(db_url):
+    """A gradebook, closed (and its connections too) afterwards."""
+    gb = Gradebook(db_url)
+    try:
+        yield gb
+    finally:
+        gb.close()
+        gb.engine.dispose()
+
+
+def create_students(gb, students):
     """Add the students the gradebook does not have yet, all at once."""
-    with contextlib.closing(Gradebook(db_url)) as gb:
-        known = {s.id for s in gb.students}
-        for student in sorted(set(students) - known):
-            gb.db.add(Student(id=student))
-        gb.db.commit()
+    known = {s.id for s in gb.students}
+    for student in sorted(set(students) - known):
+        gb.db.add(Student(id=student))
+    gb.db.commit()
 
 
-def write(db_url, student, assignment, rows):
+def write(gb, student, assignment, rows):
     """Store one submission's grade rows (a task's result)."""
-    with contextlib.closing(Gradebook(db_url)) as gb, \
-            warnings.catch_warnings():
+    with warnings.catch_warnings():
         # nbgrader's own autograde triggers the same SQLAlchemy warnings.
         warnings.simplefilter("ignore")
         kwargs = {}
@@ -55,13 +65,12 @@ def write(db_url, student, assignment, rows):
         gb.db.commit()
 
 
-def has_submission(db_url, student, assignment):
+def has_submission(gb, student, assignment):
     """True if the gradebook holds this submission."""
-    with contextlib.closing(Gradebook(db_url)) as gb:
-        try:
-            gb.find_submission(assignment, student)
-        except MissingEntry:
-            return False
+    try:
+        gb.find_submission(assignment, student)
+    except MissingEntry:
+        return False
     return True
 
 
@@ -82,10 +91,12 @@ class State:
     path : pathlib.Path
         A JSON file: {gradebook URL: {"student/assignment": hash}}.
     db_url : str
+    gb : nbgrader.api.Gradebook
+        That gradebook, open.
     """
 
-    def __init__(self, path, db_url):
-        self.path, self.db_url = path, db_url
+    def __init__(self, path, db_url, gb):
+        self.path, self.db_url, self.gb = path, db_url, gb
         try:
             self.all = json.loads(path.read_text())
         except (OSError, ValueError):
@@ -95,7 +106,7 @@ class State:
     def unchanged(self, student, assignment, digest):
         """True if graded from this content and still in the gradebook."""
         return (self.graded.get(f"{student}/{assignment}") == digest
-                and has_submission(self.db_url, student, assignment))
+                and has_submission(self.gb, student, assignment))
 
     def record(self, student, assignment, digest):
         """Remember a graded submission (written to disk at once)."""
