@@ -18,16 +18,38 @@ export PATH := $(BIN):$(PATH)
 # Extra options for nbgrader, e.g. NBGRADER_FLAGS=--TrustedExecute.timeout=30
 NBGRADER_FLAGS ?=
 
-.PHONY: venv book test lint lab release samples autograde feedback grades clean
+.PHONY: venv lock book test lint lab release samples autograde feedback \
+	grades clean
 
 venv: $(INSTALLED)
 
-$(INSTALLED): requirements.txt pyproject.toml
+## The venv holds exactly requirements.lock: every dependency, its hash
+## checked (cluster workers install the same file).
+$(INSTALLED): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --require-hashes \
+	  -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $@
+
+## requirements.lock from the pins of requirements.txt (after changing a
+## pin; tests/test_environment.py checks that the two agree).
+lock:
+	test -x $(BIN)/pip-compile || $(MAKE) venv
+	$(BIN)/pip-compile --generate-hashes --allow-unsafe --strip-extras \
+	  --no-header --no-emit-index-url --no-emit-find-links --quiet \
+	  --output-file $(LOCK_TMP) requirements.txt
+	{ echo "$$LOCK_HEADER"; echo; cat $(LOCK_TMP); } > requirements.lock
+	rm -f $(LOCK_TMP)
+
+LOCK_TMP := .requirements.lock.tmp
+define LOCK_HEADER
+# Every dependency of requirements.txt, pinned with its hashes, for
+# Python 3.11 on Linux x86-64. Made by `make lock` (pip-compile); do not
+# edit by hand. `make venv` and cluster workers install this file.
+endef
+export LOCK_HEADER
 
 ## The rendered course: _build/html/{index.html,es/,en/}
 book: $(INSTALLED)
@@ -57,21 +79,36 @@ samples:
 	mkdir -p autograder/submitted
 	cp -r autograder/samples/*/ autograder/submitted/
 
-## Instructor: grade everything under autograder/submitted/, each
-## submission in its own process, its code sandboxed (autograder/grade.py).
+## Instructor: grade everything under autograder/submitted/, in parallel
+## (autograder/grade.py, autograder/class_grading/): one task per
+## submission, its code sandboxed, on a local Dask cluster of WORKERS
+## processes (default: the cores), or on an existing one:
+## SCHEDULER=tcp://host:8786. Only changed submissions are graded again,
+## unless FORCE=1. SEQUENTIAL=1: one after another, without Dask.
+## DB_URL=postgresql+psycopg://user@host/db: the gradebook in PostgreSQL
+## (default: autograder/gradebook.db); feedback and grades read it too.
 ## UNSAFE=1 grades without sandbox: only for a class whose code you trust.
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+SCHEDULER ?=
+FORCE ?=
+SEQUENTIAL ?=
 UNSAFE ?=
+DB_URL ?=
+export DB_URL
 autograde: $(INSTALLED)
 	cd autograder && $(BIN)/python grade.py $(ASSIGNMENTS) \
+	  --workers=$(WORKERS) $(if $(SCHEDULER),--scheduler=$(SCHEDULER)) \
+	  $(if $(FORCE),--force) $(if $(SEQUENTIAL),--sequential) \
 	  $(if $(UNSAFE),--unsafe) $(NBGRADER_FLAGS)
 
-## Instructor: HTML feedback under autograder/feedback/.
+## Instructor: HTML feedback under autograder/feedback/, WORKERS
+## assignments at a time.
 feedback: $(INSTALLED)
-	cd autograder && for a in $(ASSIGNMENTS); do \
-	  $(NBGRADER) generate_feedback $$a --force $(NBGRADER_FLAGS) || status=1; \
-	done; exit $${status:-0}
+	cd autograder && printf '%s\n' $(ASSIGNMENTS) | xargs -P $(WORKERS) \
+	  -I{} $(NBGRADER) generate_feedback {} --force $(NBGRADER_FLAGS)
 
-## Instructor: the grade table, autograder/grades.csv.
+## Instructor: the grade table, autograder/grades.csv (from DB_URL's
+## gradebook when set).
 grades: $(INSTALLED)
 	cd autograder && $(NBGRADER) export --to grades.csv
 

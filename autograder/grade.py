@@ -1,17 +1,34 @@
-"""Grade every submission, each in a process of its own.
+"""Grade every submission: in parallel by default, or one at a time.
 
 Run from ``autograder/`` (``make autograde`` does)::
 
-    python grade.py [--unsafe] [ASSIGNMENT ...] [--Class.trait=value ...]
+    python grade.py [--workers N | --scheduler tcp://host:8786]
+                    [--force] [--sequential] [--unsafe]
+                    [ASSIGNMENT ...] [--Class.trait=value ...]
 
-For each assignment (default: every folder of ``solutions/``) the
-gradebook is first brought up to date with the assignment's source, so
-grading works on a fresh clone without ``make release``. Then every
-``submitted/<student>/<assignment>/`` is graded by its own ``nbgrader
-autograde <assignment> --student <student>``: the trusted grading step
-(``trusted_grading``) runs inside it, and a crash, a hang or a kill ends
-that process only. A submission that could not be graded is named in the
-summary, and the exit status is 1 once every other one has been graded.
+The unit of work is one submission (one student, one assignment): the
+trusted grading step (``trusted_grading``) inside ``nbgrader autograde``
+run in a process of its own, so that a crash, a hang or a kill ends that
+process only.
+
+* **Parallel** (default, :mod:`class_grading`): one Dask task per
+  submission, on a ``LocalCluster`` of ``--workers`` processes (default:
+  the cores) or on an existing scheduler (``--scheduler``). Each task
+  grades a copy of the submission in a private copy of the course and
+  returns the graded notebook and its grade rows; this process is the
+  only writer of the gradebook. Only submissions whose content changed
+  since they were graded are graded again, unless ``--force``.
+* **Sequential** (``--sequential``): ``nbgrader autograde <assignment>
+  --student <student>`` in the course itself, one after another: the
+  reference the tests compare the parallel grades with.
+
+In both, the gradebook is first brought up to date with each
+assignment's source (default: every folder of ``solutions/``), so
+grading works on a fresh clone without ``make release``. A submission
+that could not be graded is named in the summary, and the exit status
+is 1 once every other one has been graded. The gradebook is the one
+``nbgrader_config.py`` names: ``DB_URL`` if set (e.g.
+``postgresql+psycopg://user@host/db``), else ``gradebook.db`` here.
 
 Grading refuses to start when the sandbox is not available, with the
 reason and how to allow it; ``--unsafe`` grades without sandbox, for a
@@ -22,7 +39,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -53,30 +69,12 @@ def submissions(names):
     return found
 
 
-def register(assignment, flags):
-    """Store the assignment's source in the gradebook (not in exercises/).
-
-    ``generate_assignment`` records the cells (and so the test cells'
-    code) in the gradebook; its release goes to a throwaway folder, so
-    ``exercises/`` is not touched.
-    """
-    with tempfile.TemporaryDirectory() as release:
-        result = subprocess.run(
-            [*NBGRADER, "generate_assignment", assignment, "--force",
-             f"--CourseDirectory.release_directory={release}", *flags],
-            cwd=HERE, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        sys.stderr.write(result.stdout + result.stderr)
-    return result.returncode == 0
-
-
-def total_timeout():
-    """The per-submission limit set in nbgrader_config.py."""
+def course_config():
+    """The configuration of nbgrader_config.py (DB_URL applied)."""
     from traitlets.config import PyFileConfigLoader
 
     loader = PyFileConfigLoader("nbgrader_config.py", path=str(HERE))
-    config = loader.load_config()
-    return int(config.TrustedExecute.get("total_timeout", 900))
+    return loader.load_config()
 
 
 def grade(student, assignment, flags, limit):
@@ -97,10 +95,44 @@ def grade(student, assignment, flags, limit):
     return None
 
 
+def sequential(names, flags, limit):
+    """Grade one submission after another in this course; the failures."""
+    from class_grading.driver import register
+
+    failed, graded = [], 0
+    started = time.monotonic()
+    for assignment in names:
+        if not register(HERE, assignment, flags):
+            failed.append((assignment, "-", "its source could not be read"))
+    todo = submissions(names)
+    for number, (student, assignment) in enumerate(todo, 1):
+        print(f"[{number}/{len(todo)}] {student}/{assignment}", flush=True)
+        reason = grade(student, assignment, flags, limit)
+        if reason is None:
+            graded += 1
+        else:
+            failed.append((student, assignment, reason))
+            print(f"  NOT GRADED: {student}/{assignment}: {reason}",
+                  flush=True)
+    seconds = time.monotonic() - started
+    print(f"graded {graded} of {len(todo)} submissions in {seconds:.0f} s")
+    for student, assignment, reason in failed:
+        print(f"  not graded: {student}/{assignment}: {reason}")
+    return failed
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assignments", nargs="*",
                         help="assignments to grade (default: all)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="local worker processes (default: the cores)")
+    parser.add_argument("--scheduler", default="",
+                        help="address of an existing Dask scheduler")
+    parser.add_argument("--force", action="store_true",
+                        help="regrade submissions that did not change")
+    parser.add_argument("--sequential", action="store_true",
+                        help="one submission after another, no Dask")
     parser.add_argument("--unsafe", action="store_true",
                         help="grade without sandbox (a trusted class only)")
     # Any other --option (e.g. --TrustedExecute.timeout=40) is nbgrader's.
@@ -117,26 +149,18 @@ def main(argv=None):
         except SandboxUnavailable as error:
             sys.exit(f"Grading refused: {error}")
     names = args.assignments or assignments()
-    limit = total_timeout() + SLACK
-    failed, graded = [], 0
-    started = time.monotonic()
-    for assignment in names:
-        if not register(assignment, flags):
-            failed.append((assignment, "-", "its source could not be read"))
-    todo = submissions(names)
-    for number, (student, assignment) in enumerate(todo, 1):
-        print(f"[{number}/{len(todo)}] {student}/{assignment}", flush=True)
-        reason = grade(student, assignment, flags, limit)
-        if reason is None:
-            graded += 1
-        else:
-            failed.append((student, assignment, reason))
-            print(f"  NOT GRADED: {student}/{assignment}: {reason}",
-                  flush=True)
-    seconds = time.monotonic() - started
-    print(f"graded {graded} of {len(todo)} submissions in {seconds:.0f} s")
-    for student, assignment, reason in failed:
-        print(f"  not graded: {student}/{assignment}: {reason}")
+    config = course_config()
+    limit = int(config.TrustedExecute.get("total_timeout", 900)) + SLACK
+    if args.sequential:
+        failed = sequential(names, flags, limit)
+    else:
+        from class_grading.driver import grade_class
+
+        failed = grade_class(
+            submissions(names), here=HERE, assignments=names,
+            db_url=config.CourseDirectory.db_url, flags=flags,
+            limit=limit, workers=args.workers or os.cpu_count() or 1,
+            scheduler=args.scheduler or None, force=args.force)
     return 1 if failed else 0
 
 

@@ -35,7 +35,10 @@ c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.submitted_directory = "autograder/submitted"
 c.CourseDirectory.autograded_directory = "autograder/autograded"
 c.CourseDirectory.feedback_directory = "autograder/feedback"
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+# The gradebook: DB_URL if set (any SQLAlchemy URL, e.g.
+# postgresql+psycopg://user@host/course), else SQLite in this folder.
+c.CourseDirectory.db_url = os.environ.get("DB_URL") or (
+    "sqlite:///" + os.path.join(HERE, "gradebook.db"))
 c.CourseDirectory.course_id = "rnn-course"
 
 # Trusted grading (see autograder/trusted_grading/__init__.py): the

@@ -17,7 +17,8 @@ def scratch_course(prefix="bench-course-", exercises=False):
     has it (otherwise run ``make release`` in the copy).
     """
     copy = Path(tempfile.mkdtemp(prefix=prefix))
-    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
+    for name in ("Makefile", "requirements.txt", "requirements.lock",
+                 "pyproject.toml"):
         shutil.copy2(ROOT / name, copy / name)
     for name in ("solutions", "exercises") if exercises else ("solutions",):
         shutil.copytree(ROOT / name, copy / name)

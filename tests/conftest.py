@@ -1,5 +1,6 @@
 """Shared fixtures: paths of the repository and of the built book."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,8 @@ def course(tmp_path_factory):
     import shutil
 
     copy = tmp_path_factory.mktemp("course")
-    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
+    for name in ("Makefile", "requirements.txt", "requirements.lock",
+                 "pyproject.toml"):
         shutil.copy2(ROOT / name, copy / name)
     shutil.copytree(ROOT / "solutions", copy / "solutions")
     shutil.copytree(
@@ -69,3 +71,67 @@ def course(tmp_path_factory):
     )
     make("release", copy)
     return copy
+
+
+def fresh_copy(copy):
+    """Fill ``copy`` with the course as a fresh clone has it: no
+    gradebook, no `make release` run, the committed exercises/."""
+    import shutil
+
+    for name in ("Makefile", "requirements.txt", "requirements.lock",
+                 "pyproject.toml"):
+        shutil.copy2(ROOT / name, copy / name)
+    for name in ("solutions", "exercises"):
+        shutil.copytree(ROOT / name, copy / name)
+    shutil.copytree(
+        ROOT / "autograder", copy / "autograder",
+        ignore=shutil.ignore_patterns(
+            "submitted", "autograded", "feedback", "gradebook.db",
+            "grades.csv", "__pycache__",
+        ),
+    )
+    return copy
+
+
+#: Short per-cell timeout for test runs; the course's own is longer.
+TIMEOUT = "NBGRADER_FLAGS=--TrustedExecute.timeout=30"
+#: What grading itself writes in the course; nothing else may change.
+GRADER_OUTPUT = ("autograder/gradebook.db", "autograder/autograded",
+                 "autograder/feedback", "autograder/grades.csv", "tmp")
+
+
+@pytest.fixture(scope="session")
+def samples_graded(tmp_path_factory):
+    """Every sample graded as an instructor does it, in a fresh copy:
+    `make samples autograde feedback grades` (parallel, the default).
+
+    Returns the course, the `make autograde` result and digests of the
+    course's files (and of the folders grading must not touch) before
+    and after.
+    """
+    from tree import tree_digest
+
+    course = fresh_copy(tmp_path_factory.mktemp("fresh-course"))
+    make("samples", course)
+    watched = (course, ROOT / "solutions", ROOT / "autograder" /
+               "hidden_checks", ROOT / "rnn_course")
+    before = tree_digest(*watched, skip=GRADER_OUTPUT)
+    # Workers, kernels and their scratch folders go under the course's
+    # own tmp/, so that what this run leaves behind can be told from
+    # other runs' (tests/test_autograde.py looks).
+    scratch = course / "tmp"
+    scratch.mkdir()
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(scratch)
+    try:
+        result = make("autograde", course, TIMEOUT, "WORKERS=2",
+                      check=False)
+    finally:
+        if saved is None:
+            del os.environ["TMPDIR"]
+        else:
+            os.environ["TMPDIR"] = saved
+    make("feedback", course, check=False)
+    make("grades", course)
+    after = tree_digest(*watched, skip=GRADER_OUTPUT)
+    return course, result, before, after

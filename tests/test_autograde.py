@@ -2,21 +2,21 @@
 
 The samples (autograder/samples/, written by make_samples.py) are
 graded in a scratch copy of the course with the same Makefile targets an
-instructor runs: `make samples autograde feedback grades`.
+instructor runs: `make samples autograde feedback grades` (in parallel,
+the default; the session fixture ``samples_graded`` of conftest.py,
+which tests/test_class_grading.py compares with sequential grading).
 """
 
 import csv
-import hashlib
 import json
 import os
 import re
-import shutil
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make
+from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "autograder" / "samples"))
 from hostile import MARKER  # noqa: E402
@@ -46,25 +46,6 @@ EXPECTED = {
     )},
 }
 BROKEN = "broken-json"
-#: Short per-cell timeout for the test run; the course's own is longer.
-TIMEOUT = "NBGRADER_FLAGS=--TrustedExecute.timeout=30"
-#: What grading itself writes in the course; nothing else may change.
-GRADER_OUTPUT = ("autograder/gradebook.db", "autograder/autograded",
-                 "autograder/feedback", "autograder/grades.csv", "tmp")
-
-
-def tree_digest(*folders, skip=()):
-    """{relative path: sha256} of every file under the folders."""
-    digest = {}
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            relative = path.relative_to(folder).as_posix()
-            if (not path.is_file() or "__pycache__" in path.parts
-                    or relative.startswith(skip)):
-                continue
-            data = path.read_bytes()
-            digest[f"{folder}/{relative}"] = hashlib.sha256(data).hexdigest()
-    return digest
 
 
 def processes_in(folder):
@@ -83,55 +64,16 @@ def processes_in(folder):
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory):
-    """A copy of the course as a fresh clone has it: no gradebook, no
-    `make release` run, the committed exercises/."""
-    copy = tmp_path_factory.mktemp("fresh-course")
-    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
-        shutil.copy2(ROOT / name, copy / name)
-    for name in ("solutions", "exercises"):
-        shutil.copytree(ROOT / name, copy / name)
-    shutil.copytree(
-        ROOT / "autograder", copy / "autograder",
-        ignore=shutil.ignore_patterns(
-            "submitted", "autograded", "feedback", "gradebook.db",
-            "grades.csv", "__pycache__",
-        ),
-    )
-    return copy
+def graded(samples_graded):
+    """The `make autograde` result and the course's files before and
+    after grading every sample."""
+    return samples_graded[1:]
 
 
 @pytest.fixture(scope="module")
-def graded(fresh):
-    """Grade every sample; return the `make autograde` result and the
-    course's files before and after."""
-    make("samples", fresh)
-    watched = (fresh, ROOT / "solutions", ROOT / "autograder" /
-               "hidden_checks", ROOT / "rnn_course")
-    before = tree_digest(*watched, skip=GRADER_OUTPUT)
-    # The kernels' scratch folders go under the course's own tmp/, so
-    # that what this run leaves behind can be told from other runs'.
-    scratch = fresh / "tmp"
-    scratch.mkdir()
-    saved = os.environ.get("TMPDIR")
-    os.environ["TMPDIR"] = str(scratch)
-    try:
-        result = make("autograde", fresh, TIMEOUT, check=False)
-    finally:
-        if saved is None:
-            del os.environ["TMPDIR"]
-        else:
-            os.environ["TMPDIR"] = saved
-    make("feedback", fresh, check=False)
-    make("grades", fresh)
-    after = tree_digest(*watched, skip=GRADER_OUTPUT)
-    return result, before, after
-
-
-@pytest.fixture(scope="module")
-def course(fresh):
-    """The graded course (this module's own copy)."""
-    return fresh
+def course(samples_graded):
+    """The graded course."""
+    return samples_graded[0]
 
 
 @pytest.fixture(scope="module")
@@ -232,13 +174,15 @@ def test_no_file_outside_grading_output_changed(graded):
 
 def test_no_process_of_a_submission_survives(course, graded):
     time.sleep(1)
+    # Grading ran with TMPDIR in the course's own tmp/ (conftest.py):
+    # the workers, the kernels and their scratch folders lived there.
     scratch = course / "tmp"
     assert not processes_in(scratch)
     # The detached sample's processes ran there: they are gone too.
     assert MARKER in (course / "autograder" / "submitted" /
                       "hostile-detached" / EN /
                       "01-embeddings-activations.ipynb").read_text()
-    assert not list(scratch.iterdir())
+    assert not list(scratch.rglob("rnn-grade-*"))
 
 
 def page_of(course, student, folder="feedback", suffix=".html"):

@@ -1,10 +1,11 @@
-"""requirements.txt and environment.yml name the same pinned packages."""
+"""requirements.txt, environment.yml and requirements.lock agree."""
 
 import re
 
 import yaml
 
-PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([A-Za-z0-9_.\-]+)$")
+PIN = re.compile(
+    r"^([A-Za-z0-9_.\-]+)(?:\[[A-Za-z0-9_,\-]+\])?==([A-Za-z0-9_.\-]+)$")
 
 
 def pins(lines):
@@ -16,8 +17,13 @@ def pins(lines):
             continue
         match = PIN.match(line)
         assert match, f"not pinned with ==: {line!r}"
-        found[match[1].lower()] = match[2]
+        found[canonical(match[1])] = match[2]
     return found
+
+
+def canonical(name):
+    """A package's name as PyPI compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def test_every_requirement_is_pinned(root):
@@ -48,3 +54,46 @@ def test_validate_button_is_enabled_for_students(root):
                   "extension", "list"], cwd=root)
     text = result.stdout + result.stderr
     assert re.search(r"validate_assignment\S*\s+\S*enabled", text), text
+
+
+def locked(text):
+    """{name: (version, number of hashes)} of a pip-compile lock file."""
+    found, name = {}, None
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].rstrip(" \\").strip()
+        if not line:
+            continue
+        if line.startswith("--hash="):
+            assert name, f"a hash before any package: {line}"
+            version, count = found[name]
+            found[name] = (version, count + 1)
+            continue
+        match = PIN.match(line)
+        assert match, f"not pinned with ==: {line!r}"
+        name = canonical(match[1])
+        found[name] = (match[2], 0)
+    return found
+
+
+def test_lock_file_matches_the_pins(root):
+    requirements = pins((root / "requirements.txt").read_text().splitlines())
+    lock = locked((root / "requirements.lock").read_text())
+    for name, version in requirements.items():
+        assert name in lock, f"{name} is not in requirements.lock: make lock"
+        assert lock[name][0] == version, f"{name}: make lock"
+    # Every transitive dependency is there, each with its hashes.
+    assert len(lock) > 3 * len(requirements)
+    assert all(count > 0 for _, count in lock.values())
+    for extra in ("psycopg-binary", "tornado", "cloudpickle", "setuptools"):
+        assert extra in lock, extra
+
+
+def test_lock_file_matches_the_installed_environment(root):
+    """The venv (`make venv`) holds exactly the locked versions."""
+    from importlib import metadata
+
+    lock = locked((root / "requirements.lock").read_text())
+    for name, (version, _) in lock.items():
+        if name in ("pip",):
+            continue
+        assert metadata.version(name) == version, name
