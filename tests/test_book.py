@@ -470,3 +470,23 @@ def test_spanish_prose_is_latin_american_with_decimal_points(built_html):
         if found:
             offenders[str(page.relative_to(built_html))] = found
     assert not offenders, offenders
+
+
+def test_run_page_reads_the_repository_setting():
+    """The address is written once, in _config.yml: the pages use the
+    substitution that book/build.py makes from it, never a copy."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "build", ROOT / "book" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    url = repository_url()
+    for lang in LANGS:
+        parse = build.site_config(lang)["parse"]
+        assert "substitution" in parse["myst_enable_extensions"]
+        assert parse["myst_substitutions"]["repository_url"] == url
+        source = (ROOT / "book" / lang / "run-exercises.md").read_text(
+            "utf-8")
+        assert "repository_url" in source
+        assert url not in source, f"book/{lang}/run-exercises.md copies it"
