@@ -69,6 +69,19 @@ def site_config(lang):
     extensions = config["sphinx"].get("local_extensions", {})
     for name, folder in extensions.items():
         extensions[name] = str(ROOT / folder)
+    # The repository's address, one setting in _config.yml, as the MyST
+    # substitutions {{ repository_url }} and {{ repository_folder }} (the
+    # folder that `git clone` makes), which book/*/run-exercises.md uses.
+    parse = config.setdefault("parse", {})
+    myst_extensions = parse.setdefault("myst_enable_extensions", [])
+    if "substitution" not in myst_extensions:
+        myst_extensions.append("substitution")
+    url = config["repository"]["url"]
+    folder = url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+    parse["myst_substitutions"] = {
+        "repository_url": url,
+        "repository_folder": folder,
+    }
     return config
 
 

@@ -146,3 +146,347 @@ def test_no_solution_or_hidden_test_in_the_book(built_html):
         text = text.replace("&quot;", '"').replace("&#39;", "'")
         leaks += [(path, line) for line in forbidden if line in text]
     assert not leaks, leaks[:5]
+
+
+# --- What a reader of the site needs: how to run the exercises, which
+# chapters exist, and Spanish written for Latin American students. -------
+
+#: Elements whose text is code, not prose.
+CODE_TAGS = {"pre", "code", "script", "style", "kbd", "samp"}
+CODE_CLASSES = {"highlight", "cell_input", "headerlink"}
+VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input",
+             "link", "meta", "source", "track", "wbr"}
+
+
+class Article(HTMLParser):
+    """The body of a page (``<article class="bd-article">``): its anchors,
+    its whole text, and its prose (the text outside code)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.inside = False
+        self.stack = []
+        self.anchors, self.text, self.prose = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = set((attrs.get("class") or "").split())
+        if tag == "article" and "bd-article" in classes:
+            self.inside = True
+            return
+        if not self.inside or tag in VOID_TAGS:
+            return
+        if tag == "a" and attrs.get("href"):
+            self.anchors.append(attrs)
+        self.stack.append(
+            (tag, tag in CODE_TAGS or bool(classes & CODE_CLASSES))
+        )
+
+    def handle_endtag(self, tag):
+        if tag == "article" and self.inside:
+            self.inside = False
+            return
+        # Close up to the matching tag (tolerates unclosed <p>, <li>...).
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                break
+
+    def handle_data(self, data):
+        if not self.inside:
+            return
+        self.text.append(data)
+        if not any(code for _, code in self.stack):
+            self.prose.append(data)
+
+
+def article(source):
+    """Parse a page (a path or its HTML) into an :class:`Article`."""
+    parser = Article()
+    parser.feed(source if isinstance(source, str) and "<" in source
+                else Path(source).read_text("utf-8"))
+    parser.text = re.sub(r"\s+", " ", "".join(parser.text))
+    parser.prose = re.sub(r"\s+", " ", "".join(parser.prose))
+    return parser
+
+
+def toc_chapters(lang):
+    """Files of the chapters of _toc.yml (root excluded), for one site."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text("utf-8"))
+    return [entry["file"].replace("{lang}", lang)
+            for entry in toc["chapters"]]
+
+
+def built_chapter_numbers(files):
+    """Numbers of the chapters among toc files (``book/es/03-bptt`` -> 3)."""
+    return {int(m[1]) for f in files
+            if (m := re.match(r"book/\w+/(\d+)-", f))}
+
+
+#: The trees whose prose the language and chapter checks read. The
+#: notebooks' prose (exercises/) is written on its own schedule; add
+#: "exercises" here once its Spanish and its chapter references are done.
+PROSE_TREES = ("book",)
+
+
+def prose_pages(built_html, lang):
+    """The pages of ``PROSE_TREES`` in one site."""
+    return sorted(page for tree in PROSE_TREES
+                  for page in (built_html / lang).glob(f"{tree}/**/*.html"))
+
+
+def run_page(built_html, lang):
+    return built_html / lang / "book" / lang / "run-exercises.html"
+
+
+def repository_url():
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text("utf-8"))
+    return config["repository"]["url"]
+
+
+def missing_repository(page, url):
+    """What the run page lacks of the repository's address: the clone
+    command, the install command and a link to the repository."""
+    missing = []
+    if f"git clone {url}" not in page.text:
+        missing.append("git clone")
+    if f'pip install "rnn-course @ git+{url}"' not in page.text:
+        missing.append("pip install")
+    if not any(a["href"] == url for a in page.anchors):
+        missing.append("link")
+    return missing
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_run_page_shows_the_repository_url(built_html, lang):
+    path = run_page(built_html, lang)
+    assert path.exists(), f"{path} is missing"
+    url = repository_url()
+    assert missing_repository(article(path), url) == []
+    # The detector sees a page that names another address.
+    planted = path.read_text("utf-8").replace(url, "https://example.org/x")
+    assert missing_repository(article(planted), url) == [
+        "git clone", "pip install", "link"]
+
+
+def links_to(page_path, page, target):
+    """Whether the body of ``page`` links to the file ``target``."""
+    return any(
+        (page_path.parent / a["href"].split("#")[0]).resolve() == target
+        for a in page.anchors if not EXTERNAL.match(a["href"])
+    )
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_run_page_is_linked_from_home_and_every_chapter(built_html, lang):
+    target = run_page(built_html, lang).resolve()
+    pages = [built_html / lang / "book" / lang / "index.html"]
+    pages += [built_html / lang / f"{f}.html" for f in toc_chapters(lang)
+              if re.match(r"book/\w+/\d+-", f)]
+    assert len(pages) >= 3
+    for path in pages:
+        assert links_to(path, article(path), target), (
+            f"{path}: no link to the run-the-exercises page in its body"
+        )
+    # The detector sees a chapter whose body lost the link (the sidebar,
+    # outside the body, still has one).
+    html = pages[1].read_text("utf-8")
+    planted = re.sub(r'href="[^"]*run-exercises\.html[^"]*"', 'href="#"',
+                     html.split('<article class="bd-article">')[1])
+    planted = ('<article class="bd-article">' + planted)
+    assert not links_to(pages[1], article(planted), target)
+
+
+def home_chapters(built_html, lang, html=None):
+    """The pages that the home page's contents list, in order, as files
+    relative to the site (``book/es/01-embeddings-activations``)."""
+    home = built_html / lang / "book" / lang / "index.html"
+
+    class Contents(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.items, self.depth, self.want = [], 0, False
+
+        def handle_starttag(self, tag, attrs):
+            classes = (dict(attrs).get("class") or "").split()
+            if tag == "div" and "toctree-wrapper" in classes:
+                self.depth = 1
+            elif self.depth and tag == "div":
+                self.depth += 1
+            if self.depth and tag == "li":
+                self.want = "toctree-l1" in classes
+            elif self.depth and tag == "a" and self.want:
+                self.items.append(dict(attrs)["href"])
+                self.want = False
+
+        def handle_endtag(self, tag):
+            if self.depth and tag == "div":
+                self.depth -= 1
+
+    parser = Contents()
+    parser.feed(html or home.read_text("utf-8"))
+    site = (built_html / lang).resolve()
+    return [
+        str((home.parent / href.split("#")[0]).resolve().relative_to(site))
+        .removesuffix(".html")
+        for href in parser.items
+    ]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_home_lists_the_chapters_of_the_toc(built_html, lang):
+    listed = home_chapters(built_html, lang)
+    assert listed == toc_chapters(lang)
+    assert built_chapter_numbers(listed), "no chapter on the home page"
+    # The detector sees a home page that lost one entry.
+    html = (built_html / lang / "book" / lang / "index.html").read_text(
+        "utf-8")
+    wrapper = html.index('<div class="toctree-wrapper')
+    entry = re.compile(r'<li class="toctree-l1">.*?</li>', re.S)
+    planted = html[:wrapper] + entry.sub("", html[wrapper:], count=1)
+    assert home_chapters(built_html, lang, planted) == listed[1:]
+
+
+#: A chapter named by number, with an optional second number ("chapters
+#: 5 and 6", "capítulos 4–6"), and the word that marks it as coming.
+CHAPTER_MENTION = {
+    "es": re.compile(r"\bcap[ií]tulos?\s+(\d+)(?:\s*(?:[–-]|a|y)\s*(\d+))?",
+                     re.I),
+    "en": re.compile(r"\bchapters?\s+(\d+)(?:\s*(?:[–-]|to|and)\s*(\d+))?",
+                     re.I),
+}
+COMING = {"es": re.compile(r"próximamente", re.I),
+          "en": re.compile(r"\bcoming\b", re.I)}
+
+
+def unbuilt_chapters(prose, lang, built):
+    """Chapter numbers that ``prose`` names, are not built, and are not
+    marked as coming in the same sentence."""
+    found = []
+    for match in CHAPTER_MENTION[lang].finditer(prose):
+        first = int(match[1])
+        last = int(match[2]) if match[2] else first
+        start = max(prose.rfind(". ", 0, match.start()), 0)
+        end = prose.find(". ", match.end())
+        sentence = prose[start:end if end >= 0 else len(prose)]
+        if COMING[lang].search(sentence):
+            continue
+        found += [n for n in range(first, last + 1) if n not in built]
+    return found
+
+
+@pytest.mark.parametrize(("lang", "prose", "expected"), [
+    ("es", "El capítulo 2 sigue. El capítulo 5 trata la regularización.",
+     [5]),
+    ("es", "Los capítulos 4 a 6 cierran el curso.", [5, 6]),
+    ("es", "El capítulo 5 (próximamente) trata la regularización.", []),
+    ("es", "Como en el capítulo 3, y en el {ref} capítulo 1.", []),
+    ("en", "Chapters 5 and 6 follow. Chapter 4 is built.", [5, 6]),
+    ("en", "Chapter 6 is coming soon.", []),
+    ("en", "as chapter 1 did", []),
+])
+def test_unbuilt_chapter_detector(lang, prose, expected):
+    assert unbuilt_chapters(prose, lang, built={1, 2, 3, 4}) == expected
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_page_names_a_chapter_that_is_not_built(built_html, lang):
+    built = built_chapter_numbers(toc_chapters(lang))
+    assert built
+    offenders = {
+        str(page.relative_to(built_html)): found
+        for page in prose_pages(built_html, lang)
+        if (found := unbuilt_chapters(article(page).prose, lang, built))
+    }
+    assert not offenders, offenders
+
+
+#: Peninsular forms and their neutral Latin American counterparts.
+PENINSULAR = {
+    r"\bdesviaci[oó]n(?:es)? t[ií]picas?\b": "desviación estándar",
+    r"\bde media,": "en promedio",
+    r"\btipificaci[oó]n\b": "estandarización",
+    r"\bvídeos?\b": "video",
+    r"\bhacia delante\b": "hacia adelante",
+    r"\bpuertas?\b": "compuerta",
+    r"\bnotebooks?\b": "cuaderno",
+    r"\bordenador(?:es)?\b": "computadora",
+    r"\bficheros?\b": "archivo",
+    r"\bcoma flotante\b": "punto flotante",
+    r"\bcostes?\b": "costo",
+    r"\b(?:vosotros|vosotras|os)\b": "ustedes",
+    r"\b\w+(?:áis|éis)\b": "ustedes (-an, -en)",
+}
+#: A decimal comma: 0,5 (or 0{,}5 in TeX); "0, 1" is a list, not a number.
+DECIMAL_COMMA = re.compile(r"\d(?:,|\{,\})\d")
+
+
+def peninsular_forms(prose):
+    return [match[0] for pattern in PENINSULAR
+            for match in re.finditer(pattern, prose, re.I)]
+
+
+@pytest.mark.parametrize("prose", [
+    "la desviación típica", "De media, cada palabra", "la tipificación",
+    "un vídeo", "hacia delante", "las puertas de la LSTM",
+    "el notebook del capítulo", "tu ordenador", "un fichero",
+    "en coma flotante", "el coste", "os pide", "programáis", "tenéis",
+])
+def test_peninsular_detector_sees_a_planted_form(prose):
+    assert peninsular_forms(prose)
+
+
+def test_peninsular_detector_accepts_latin_american_forms():
+    prose = ("En promedio, la desviación estándar tras la estandarización; "
+             "un video, hacia adelante, las compuertas de la LSTM, el "
+             "cuaderno, tu computadora, un archivo, en punto flotante, "
+             "el costo; ustedes programan, pueden y tienen.")
+    assert peninsular_forms(prose) == []
+
+
+def test_decimal_comma_detector():
+    planted = article(
+        '<article class="bd-article"><p>con momento 0,9 y '
+        r"\(\beta = 0{,}999\)</p><pre>print(0,5)</pre></article>")
+    assert DECIMAL_COMMA.findall(planted.prose) == ["0,9", "0{,}9"]
+    clean = article(
+        '<article class="bd-article"><p>momento 0.9, etiquetas '
+        r"\(y \in \{0, 1\}\), los valores 1, 2 y 3</p>"
+        "<pre>f(0,5)</pre><code>x[0,1]</code></article>")
+    assert DECIMAL_COMMA.findall(clean.prose) == []
+
+
+def test_spanish_prose_is_latin_american_with_decimal_points(built_html):
+    pages = prose_pages(built_html, "es")
+    assert len(pages) >= 5
+    offenders = {}
+    for page in pages:
+        prose = article(page).prose
+        found = peninsular_forms(prose) + DECIMAL_COMMA.findall(prose)
+        if found:
+            offenders[str(page.relative_to(built_html))] = found
+    assert not offenders, offenders
+
+
+def test_run_page_reads_the_repository_setting():
+    """The address is written once, in _config.yml: the pages use the
+    substitution that book/build.py makes from it, never a copy."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "build", ROOT / "book" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    url = repository_url()
+    for lang in LANGS:
+        parse = build.site_config(lang)["parse"]
+        assert "substitution" in parse["myst_enable_extensions"]
+        assert parse["myst_substitutions"]["repository_url"] == url
+        source = (ROOT / "book" / lang / "run-exercises.md").read_text(
+            "utf-8")
+        assert "repository_url" in source
+        assert url not in source, f"book/{lang}/run-exercises.md copies it"
