@@ -14,6 +14,8 @@
   ``_config.yml``) open a notebook of the repository. A chapter page is
   a MyST Markdown file that Colab cannot open, so its buttons open the
   chapter's exercise notebook (its first ``.ipynb`` section) instead.
+  Their tooltips and icon labels, which the theme's own catalog leaves
+  in English, are given in the site's language.
 """
 
 import posixpath
@@ -90,6 +92,17 @@ def link_images(app, doctree, docname):
         link.append(image)
 
 
+#: The launch buttons' strings that sphinx-book-theme does not translate.
+LAUNCH_STRINGS = {
+    "es": {
+        "Launch interactive content": "Abrir el cuaderno en línea",
+        "Launch on Binder": "Abrir en Binder",
+        "Launch on Colab": "Abrir en Colab",
+        "logo": "(logotipo)",
+    },
+}
+
+
 def exercise_of(app, docname):
     """The first notebook among the sections of a page, or None."""
     if app.env.doc2path(docname).endswith(".ipynb"):
@@ -110,6 +123,15 @@ def retarget_launch_buttons(app, pagename, templatename, context, doctree):
     if notebook is None:
         buttons.remove(launch[0])
         return
+    strings = LAUNCH_STRINGS.get(app.config.language, {})
+    if strings:
+        # The theme writes the menu's label untranslated, the rest through
+        # its translate().
+        group = launch[0]
+        group["tooltip"] = strings.get(group["tooltip"], group["tooltip"])
+        translate = context["translate"]
+        context["translate"] = lambda text: strings.get(text) or translate(
+            text)
     source = Path(app.env.doc2path(pagename)).suffix
     for button in launch[0]["buttons"]:
         url = button["url"].replace("/./", "/").replace("=./", "=")
