@@ -2,10 +2,41 @@
 
 Each helper draws on a new figure and returns it; labels are passed in
 by the caller so that every page writes them in its own language.
+
+A page applies the book's style first, ``plt.rcParams.update(BOOK_STYLE)``,
+and draws each figure at most ``COLUMN_WIDTH`` inches wide. The book's
+text column is 676 px wide in a 1280 px window and its body text is
+16 px, so a figure drawn at 100 dpi and at most 6.6 in wide is shown at
+its own size, and 12 pt text in it is 16.7 px on screen, as large as
+the body text.
 """
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+#: Resolution of the book's figures: one pixel per CSS pixel.
+FIGURE_DPI = 100
+#: Width of the book's text column, in inches at FIGURE_DPI.
+COLUMN_WIDTH = 6.6
+#: Size of every text in a figure, in points: the body text's 16 px.
+FONT_SIZE = 12
+
+#: Matplotlib settings of the book's figures.
+BOOK_STYLE = {
+    "figure.dpi": FIGURE_DPI,
+    "savefig.dpi": FIGURE_DPI,
+    "figure.figsize": (COLUMN_WIDTH, 0.6 * COLUMN_WIDTH),
+    "font.size": FONT_SIZE,
+    "axes.titlesize": FONT_SIZE,
+    "axes.labelsize": FONT_SIZE,
+    "xtick.labelsize": FONT_SIZE,
+    "ytick.labelsize": FONT_SIZE,
+    "legend.fontsize": FONT_SIZE,
+    "legend.title_fontsize": FONT_SIZE,
+    "figure.titlesize": FONT_SIZE,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 
 
 def plot_curves(x, curves, title="", xlabel="", ylabel="", ax=None):
@@ -25,7 +56,7 @@ def plot_curves(x, curves, title="", xlabel="", ylabel="", ax=None):
     matplotlib.axes.Axes
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.5))
+        _, ax = plt.subplots(figsize=(COLUMN_WIDTH, 0.6 * COLUMN_WIDTH))
     for label, y in curves.items():
         ax.plot(x, y, label=label)
     ax.axhline(0.0, color="0.7", linewidth=0.8)
@@ -56,14 +87,14 @@ def plot_words_2d(points, words, groups, group_labels, title="", ax=None):
     matplotlib.axes.Axes
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 4))
+        _, ax = plt.subplots(figsize=(COLUMN_WIDTH, 0.7 * COLUMN_WIDTH))
     groups = np.asarray(groups)
     for g, label in enumerate(group_labels):
         mask = groups == g
         ax.scatter(points[mask, 0], points[mask, 1], label=label)
     for (px, py), word in zip(points, words, strict=True):
         ax.annotate(word, (px, py), textcoords="offset points",
-                    xytext=(4, 3), fontsize=9)
+                    xytext=(4, 3))
     ax.set(title=title, xticks=[], yticks=[])
     ax.legend(frameon=False)
     return ax
@@ -101,7 +132,7 @@ def plot_histograms(samples, title="", xlabel="", ax=None, bins=40):
     matplotlib.axes.Axes
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.5))
+        _, ax = plt.subplots(figsize=(COLUMN_WIDTH, 0.6 * COLUMN_WIDTH))
     for label, values in samples.items():
         ax.hist(values, bins=bins, alpha=0.6, label=label)
     ax.set(title=title, xlabel=xlabel)
