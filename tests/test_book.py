@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import LANGS, ROOT
 from sources import cell_source, read_notebook, solution_lines
+from spanish import decimal_commas, hints, peninsular
 
 OTHER = {"es": "en", "en": "es"}
 #: Interface strings that only a localised theme writes: the search box,
@@ -405,31 +406,6 @@ def test_no_page_names_a_chapter_that_is_not_built(built_html, lang):
     assert not offenders, offenders
 
 
-#: Peninsular forms and their neutral Latin American counterparts.
-PENINSULAR = {
-    r"\bdesviaci[oó]n(?:es)? t[ií]picas?\b": "desviación estándar",
-    r"\bde media,": "en promedio",
-    r"\btipificaci[oó]n\b": "estandarización",
-    r"\bvídeos?\b": "video",
-    r"\bhacia delante\b": "hacia adelante",
-    r"\bpuertas?\b": "compuerta",
-    r"\bnotebooks?\b": "cuaderno",
-    r"\bordenador(?:es)?\b": "computadora",
-    r"\bficheros?\b": "archivo",
-    r"\bcoma flotante\b": "punto flotante",
-    r"\bcostes?\b": "costo",
-    r"\b(?:vosotros|vosotras|os)\b": "ustedes",
-    r"\b\w+(?:áis|éis)\b": "ustedes (-an, -en)",
-}
-#: A decimal comma: 0,5 (or 0{,}5 in TeX); "0, 1" is a list, not a number.
-DECIMAL_COMMA = re.compile(r"\d(?:,|\{,\})\d")
-
-
-def peninsular_forms(prose):
-    return [match[0] for pattern in PENINSULAR
-            for match in re.finditer(pattern, prose, re.I)]
-
-
 @pytest.mark.parametrize("prose", [
     "la desviación típica", "De media, cada palabra", "la tipificación",
     "un vídeo", "hacia delante", "las puertas de la LSTM",
@@ -437,7 +413,7 @@ def peninsular_forms(prose):
     "en coma flotante", "el coste", "os pide", "programáis", "tenéis",
 ])
 def test_peninsular_detector_sees_a_planted_form(prose):
-    assert peninsular_forms(prose)
+    assert peninsular(prose)
 
 
 def test_peninsular_detector_accepts_latin_american_forms():
@@ -445,19 +421,19 @@ def test_peninsular_detector_accepts_latin_american_forms():
              "un video, hacia adelante, las compuertas de la LSTM, el "
              "cuaderno, tu computadora, un archivo, en punto flotante, "
              "el costo; ustedes programan, pueden y tienen.")
-    assert peninsular_forms(prose) == []
+    assert peninsular(prose) == []
 
 
 def test_decimal_comma_detector():
     planted = article(
         '<article class="bd-article"><p>con momento 0,9 y '
         r"\(\beta = 0{,}999\)</p><pre>print(0,5)</pre></article>")
-    assert DECIMAL_COMMA.findall(planted.prose) == ["0,9", "0{,}9"]
+    assert decimal_commas(planted.prose) == ["0,9", r"0{,}999\)"]
     clean = article(
         '<article class="bd-article"><p>momento 0.9, etiquetas '
         r"\(y \in \{0, 1\}\), los valores 1, 2 y 3</p>"
         "<pre>f(0,5)</pre><code>x[0,1]</code></article>")
-    assert DECIMAL_COMMA.findall(clean.prose) == []
+    assert decimal_commas(clean.prose) == []
 
 
 def test_spanish_prose_is_latin_american_with_decimal_points(built_html):
@@ -466,10 +442,10 @@ def test_spanish_prose_is_latin_american_with_decimal_points(built_html):
     offenders = {}
     for page in pages:
         prose = article(page).prose
-        found = peninsular_forms(prose) + DECIMAL_COMMA.findall(prose)
+        found = peninsular(prose) + decimal_commas(prose)
         if found:
             offenders[str(page.relative_to(built_html))] = found
-    assert not offenders, offenders
+    assert not offenders, (offenders, hints(sum(offenders.values(), [])))
 
 
 def test_run_page_reads_the_repository_setting():

@@ -617,7 +617,7 @@ def check_dense_backward(student_fn, lang="en"):
         value_hints = {
             "dx": Text(
                 "Check dx: dx = dout W^T (W transposed).",
-                "Revisa dx: dx = dout W^T (W traspuesta).",
+                "Revisa dx: dx = dout W^T (W transpuesta).",
             ),
             "dW": Text(
                 "Check dW: dW = x^T dout.",

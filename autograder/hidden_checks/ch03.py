@@ -336,7 +336,7 @@ _STEP_HINTS = {
     "dh_prev": Text(
         "dh_prev = da Wh^T (Wh transposed), with "
         "da = dh_next * (1 - h_next**2).",
-        "dh_prev = da Wh^T (Wh traspuesta), con "
+        "dh_prev = da Wh^T (Wh transpuesta), con "
         "da = dh_next * (1 - h_next**2).",
     ),
     "dWx": Text(
@@ -446,12 +446,12 @@ def _step_case(student_fn, x_t, h_prev, Wx, Wh, b, dh_next, lang,
         if name == "dh_prev":
             mistakes.append((lambda: da @ Wh, Text(
                 "dh_prev = da Wh^T: transpose Wh (da @ Wh.T).",
-                "dh_prev = da Wh^T: traspón Wh (da @ Wh.T).",
+                "dh_prev = da Wh^T: transpón Wh (da @ Wh.T).",
             )))
         if name == "dx_t":
             mistakes.append((lambda: da @ Wx, Text(
                 "dx_t = da Wx^T: transpose Wx (da @ Wx.T).",
-                "dx_t = da Wx^T: traspón Wx (da @ Wx.T).",
+                "dx_t = da Wx^T: transpón Wx (da @ Wx.T).",
             )))
         if name in ("dWx", "dWh"):
             mistakes.append((
@@ -459,7 +459,7 @@ def _step_case(student_fn, x_t, h_prev, Wx, Wh, b, dh_next, lang,
                 Text(
                     f"{name} is transposed: {name} = "
                     f"{'x_t' if name == 'dWx' else 'h_prev'}.T @ da.",
-                    f"{name} está traspuesta: {name} = "
+                    f"{name} está transpuesta: {name} = "
                     f"{'x_t' if name == 'dWx' else 'h_prev'}.T @ da.",
                 ),
             ))
