@@ -34,9 +34,11 @@ $(INSTALLED): requirements.lock pyproject.toml
 	touch $@
 
 ## requirements.lock from the pins of requirements.txt (after changing a
-## pin; tests/test_environment.py checks that the two agree).
+## pin; tests/test_environment.py checks that the two agree). pip-compile
+## starts from the current lock, so only what the change needs moves.
 lock:
 	test -x $(BIN)/pip-compile || $(MAKE) venv
+	cp requirements.lock $(LOCK_TMP)
 	$(BIN)/pip-compile --generate-hashes --allow-unsafe --strip-extras \
 	  --no-header --no-emit-index-url --no-emit-find-links --quiet \
 	  --output-file $(LOCK_TMP) requirements.txt
