@@ -55,9 +55,8 @@ def site_config(lang):
     config = yaml.safe_load((ROOT / "_config.yml").read_text("utf-8"))
     config["title"] = LANGUAGES[lang]["title"]
     config["sphinx"]["config"]["language"] = lang
-    config["sphinx"]["config"]["html_theme_options"] = {
-        "search_bar_text": LANGUAGES[lang]["search"],
-    }
+    config["sphinx"]["config"].setdefault("html_theme_options", {})[
+        "search_bar_text"] = LANGUAGES[lang]["search"]
     # The toggle of folded code cells (myst-nb), in the site's language.
     config["sphinx"]["config"]["nb_code_prompt_show"] = (
         LANGUAGES[lang]["show_code"]
