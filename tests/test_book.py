@@ -466,3 +466,43 @@ def test_run_page_reads_the_repository_setting():
             "utf-8")
         assert "repository_url" in source
         assert url not in source, f"book/{lang}/run-exercises.md copies it"
+
+
+# --- The theme's interface strings (book/_ext/interface.py) -------------
+
+ATTRIBUTE = re.compile(r'\b(?:title|aria-label|data-bs-title)="([^"]*)"')
+
+
+def interface_translations():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    try:
+        from interface import translations
+    finally:
+        sys.path.remove(str(ROOT / "book" / "_ext"))
+    return translations("es")
+
+
+def test_interface_catalogs_translate_the_strings_the_theme_leaves():
+    strings = interface_translations()
+    for english in ("Link to this heading", "Toggle primary sidebar",
+                    "Toggle hidden content", "Download this page"):
+        assert strings.get(english), english
+    assert all(spanish != english for english, spanish in strings.items())
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_interface_attributes_are_in_the_site_language(built_html, lang):
+    """No tooltip or ARIA label of the Spanish site is one of the English
+    strings of book/locales, nor misspelt as the theme's catalog has it;
+    the English site keeps them English."""
+    strings = interface_translations()
+    wrong = set(strings) | {"Descarga esta pagina"}
+    if lang == "en":
+        wrong = set(strings.values())
+    found = []
+    for page in sorted((built_html / lang).glob("**/*.html")):
+        values = set(ATTRIBUTE.findall(page.read_text("utf-8")))
+        found += [(page.name, value) for value in values & wrong]
+    assert not found, found[:10]
