@@ -326,6 +326,10 @@ def test_at_least_two_variants_per_function():
     suite.assert_variants_cover(VARIANTS, FUNCTIONS, at_least=2)
 
 
+def test_results_list_the_counts():
+    suite.assert_results_list(sys.modules[__name__])
+
+
 @pytest.mark.parametrize(("name", "variant"),
                          suite.variant_cases(VARIANTS))
 def test_visible_tests_accept_the_variant(name, variant):

@@ -888,7 +888,7 @@ def _random_histories(rng):
     return cases
 
 
-def _expect_epochs(result, n, lang):
+def _expect_epochs(result, lang):
     """(best_epoch, stop_epoch) as ints, or fail."""
     best, stop = expect_tuple(
         result, 2, what="early_stopping_epoch(val_losses, patience, "
@@ -968,7 +968,7 @@ def _early_stopping_case(student_fn, losses, patience, min_delta, lang):
         name="early_stopping_epoch",
         arg_names=("val_losses", "patience", "min_delta"), lang=lang,
     )
-    got = _expect_epochs(result, len(losses), lang)
+    got = _expect_epochs(result, lang)
     if got == expected:
         return
     # A mistake is named only when it alone explains the epochs returned
