@@ -13,8 +13,8 @@ and a seed) on:
 * two other regularised models that must pass: dropout only, and L2
   only (5e-3, written with the functional API and Keras objects);
 * the enlarged unregularised baseline Dense 512-512-1, which must fail
-  the gap G on every seed, and the unregularised Dense 16-16-1, for
-  comparison;
+  the gap G on every seed, and, for comparison, the unregularised Dense
+  16-16-1 and a logistic regression (no hidden layer);
 * two "regularised" models that underfit and must fail A: one hidden
   unit (L2 1e-3), and Dense 16-16-1 under an L2 penalty of 0.1;
 
@@ -109,6 +109,9 @@ MODELS = {
     "small_unregularised": (
         "Dense 16-16-1, unregularised, RMSprop",
         dense_model([16, 16]), "(none)"),
+    "logistic": (
+        "Dense 1 (sigmoid) on the inputs, no hidden layer, RMSprop",
+        dense_model([]), "(none)"),
     "one_unit": (
         "Dense 1-1, L2 1e-3, RMSprop (underfits)",
         dense_model([1], l2=1e-3), "fail A"),
