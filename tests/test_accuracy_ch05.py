@@ -24,11 +24,14 @@ defined here, as the bench defines them: no answer is importable from
 ``rnn_course``.
 """
 
+import json
+
 import check_suite as suite
 import keras
 import nbformat
 import numpy as np
 import pytest
+from conftest import ROOT
 from hidden_checks import accuracy, ch05_model  # after check_suite
 
 CHECK = ch05_model.check_build_regularised_model
@@ -249,6 +252,14 @@ def test_unknown_language_is_an_error():
     suite.assert_unknown_language_is_an_error(CHECK, reference)
 
 
+def test_a_model_too_slow_to_train_is_stopped(monkeypatch):
+    # The limit (the course's 120 s per cell) is lowered so that the
+    # reference stands for a model far too slow to train.
+    monkeypatch.setattr(ch05_model, "MAX_SECONDS", 0.01)
+    suite.assert_mutant_fails(CHECK, reference,
+                              hint="stopped the training")
+
+
 def test_the_loss_is_recognised_in_every_usual_form():
     # The string, its alias, the class and the function all pass; only
     # a different loss fails.
@@ -323,3 +334,37 @@ def test_trusted_path_refuses_a_lambda_and_carries_the_reference(
     ch05_model.verdict(carried, "en")
     assert same_to_3_decimals(carried, reference_run), (carried,
                                                         reference_run)
+
+
+# ---------------------------------------------- the recorded thresholds
+
+
+def test_thresholds_are_the_recorded_ones():
+    recorded = json.loads(
+        (ROOT / "bench" / "ch05_accuracy_check.json").read_text("utf-8"))
+    settings = recorded["settings"]
+    assert settings == {
+        "num_words": ch05_model.NUM_WORDS,
+        "train": ch05_model.TRAIN,
+        "validation": ch05_model.VALIDATION,
+        "data_seed": accuracy.DATA_SEED,
+        "epochs": ch05_model.BUDGET.epochs,
+        "batch_size": ch05_model.BUDGET.batch_size,
+        "check_seed": ch05_model.SEED,
+        "margin": settings["margin"],
+    }
+    assert recorded["rule_broken"] == []
+    assert recorded["thresholds"] == {"A": ch05_model.MIN_VAL_ACCURACY,
+                                      "G": ch05_model.MAX_GAP}
+    runs = recorded["models"]
+    assert len(runs["reference"]["runs"]) >= 5
+    ref = runs["reference"]["runs"]
+    margin = settings["margin"]
+    assert ch05_model.MIN_VAL_ACCURACY <= min(
+        r["val_accuracy"] for r in ref) - margin
+    assert ch05_model.MAX_GAP >= max(r["gap"] for r in ref) + margin
+    assert all(r["gap"] > ch05_model.MAX_GAP
+               for r in runs["baseline"]["runs"])
+    results = (ROOT / "bench" / "RESULTS.md").read_text("utf-8")
+    assert f"**A = {ch05_model.MIN_VAL_ACCURACY}**" in results
+    assert f"**G = {ch05_model.MAX_GAP}**" in results

@@ -214,6 +214,28 @@ def _is_binary_cross_entropy(loss):
 # ------------------------------------------------------------- training
 
 
+class TrainingTooLong(RuntimeError):
+    """The training ran past its time limit and was stopped."""
+
+    def __init__(self, seconds):
+        super().__init__(f"stopped after {seconds:.0f} s")
+        self.seconds = seconds
+
+
+class _Deadline(keras.callbacks.Callback):
+    """Stop the training at the first batch that ends past ``deadline``."""
+
+    def __init__(self, deadline):
+        super().__init__()
+        self.deadline = deadline
+        self.passed = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.perf_counter() > self.deadline:
+            self.passed = True
+            self.model.stop_training = True
+
+
 def _op_determinism_switch():
     """(is_enabled, disable) of TensorFlow, or None where not exposed."""
     try:
@@ -292,7 +314,7 @@ def fresh_copy(model, seed):
     return clone
 
 
-def train(model, data, budget, seed):
+def train(model, data, budget, seed, *, max_seconds=None):
     """Train a fresh copy of ``model`` on ``data``; measure it.
 
     Parameters
@@ -305,19 +327,34 @@ def train(model, data, budget, seed):
         :func:`bag_of_words_data`.
     budget : Budget
     seed : int
+    max_seconds : float, optional
+        Longest training allowed: the test cells of trusted grading run
+        in the grader, so a model far too slow to train (millions of
+        weights more than the chapter's largest, a recurrent layer on
+        10,000 steps) is stopped instead of holding the grading up.
 
     Returns
     -------
     measured : Measured
     p_val : np.ndarray of float32, shape (validation,)
         The trained model's outputs on the validation part.
+
+    Raises
+    ------
+    TrainingTooLong
+        If the training ran past ``max_seconds``.
     """
     x_train, y_train, x_val, y_val = data
     with _deterministic():
         start = time.perf_counter()
         fresh = fresh_copy(model, seed)
+        deadline = _Deadline(start + (math.inf if max_seconds is None
+                                      else max_seconds))
         fresh.fit(x_train, y_train, epochs=budget.epochs,
-                  batch_size=budget.batch_size, shuffle=True, verbose=0)
+                  batch_size=budget.batch_size, shuffle=True, verbose=0,
+                  callbacks=[deadline])
+        if deadline.passed:
+            raise TrainingTooLong(time.perf_counter() - start)
         p_train = fresh.predict(x_train, batch_size=1000, verbose=0)
         p_val = fresh.predict(x_val, batch_size=1000, verbose=0)
         seconds = time.perf_counter() - start
