@@ -342,10 +342,13 @@ def test_spanish_message_reader():
         ("<checks>:4", "Un vídeo."),
     ]
     for path in CHECK_MODULES:
-        if not path.name.startswith("ch"):
+        # A chapter's module (chNN.py) has many messages; a module of one
+        # check (e.g. ch05_model.py) or of shared machinery has a few.
+        wanted = 20 if re.fullmatch(r"ch\d\d\.py", path.name) else 1
+        if not path.name.startswith(("ch", "accuracy")):
             continue
         found = spanish_messages(path.read_text("utf-8"), path.name)
-        assert len(found) >= 20, f"{path.name}: too few messages found"
+        assert len(found) >= wanted, f"{path.name}: too few messages found"
 
 
 def test_readme_language_split():

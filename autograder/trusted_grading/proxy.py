@@ -36,6 +36,16 @@ MESSAGES = {
               "devuelve arrays de NumPy, números, cadenas, None, o tuplas, "
               "listas y diccionarios de ellos",
     },
+    "unsafe_model": {
+        "en": "returned a Keras model that cannot be taken out of its "
+              "kernel safely ({detail}): build it from Keras's built-in "
+              "layers only (no Lambda layer, no layer or function of "
+              "your own)",
+        "es": "devolvió un modelo de Keras que no se puede sacar de su "
+              "kernel de forma segura ({detail}): constrúyelo solo con "
+              "capas integradas de Keras (sin capa Lambda ni capas o "
+              "funciones propias)",
+    },
     "no_answer": {
         "en": "gave no answer (the kernel's grading helper was changed "
               "or removed)",
@@ -67,6 +77,11 @@ class KernelDied(RuntimeError):
 
 class NotGradable(TypeError):
     """The student's function returned something that cannot cross."""
+
+
+class UnsafeModel(NotGradable):
+    """The student's function returned a model that cannot be loaded
+    safely (a Lambda or a custom layer)."""
 
 
 class NoAnswer(RuntimeError):

@@ -29,6 +29,7 @@ from .proxy import (
     KernelDied,
     NoAnswer,
     NotGradable,
+    UnsafeModel,
     message,
     rebuild_exception,
 )
@@ -306,6 +307,9 @@ class KernelSession:
             after = wire.load(outbox, f"{stem}-after",
                               max_bytes=self.max_transfer,
                               keras_loader=_load_model)
+        except _ModelRefused as error:
+            raise UnsafeModel(message("unsafe_model", self.lang,
+                                      detail=error.detail[:200])) from None
         except wire.WireError as error:
             raise NotGradable(message("unsupported", self.lang,
                                       detail=str(error)[:200])) from None
@@ -320,6 +324,18 @@ class KernelSession:
         return result, (after[0], after[1])
 
 
+class _ModelRefused(wire.WireError):
+    """A returned Keras model that cannot be loaded safely.
+
+    ``detail`` names, in no language, what was refused: the loader's
+    exception or the custom layer's class.
+    """
+
+    def __init__(self, text, detail):
+        super().__init__(text)
+        self.detail = detail
+
+
 def _load_model(path):
     """A Keras model from its archive, built-in layers only."""
     import keras
@@ -327,12 +343,14 @@ def _load_model(path):
     try:
         model = keras.saving.load_model(path, compile=True, safe_mode=True)
     except Exception as error:
-        raise wire.WireError(
+        raise _ModelRefused(
             "a Keras model that cannot be loaded safely (use Keras's "
-            f"built-in layers only, no Lambda): {type(error).__name__}"
+            f"built-in layers only, no Lambda): {type(error).__name__}",
+            type(error).__name__,
         ) from None
     for layer in model._flatten_layers(include_self=False):
         if not type(layer).__module__.startswith("keras."):
-            raise wire.WireError(
-                f"a model with the custom layer {type(layer).__name__}")
+            raise _ModelRefused(
+                f"a model with the custom layer {type(layer).__name__}",
+                type(layer).__name__)
     return model

@@ -1,0 +1,385 @@
+"""Accuracy checks: the student's model trained here, the same way always.
+
+A graded function of a Keras chapter returns a compiled model. Its check
+trusts nothing of the student's process but the model's architecture and
+its compile settings: the model (in trusted grading, the one rebuilt from
+the ``.keras`` archive, built-in layers only) is cloned with fresh
+weights drawn from the check's own seed, compiled again with a fresh copy
+of the student's optimiser and the student's loss, and trained here on
+data that the student's code never receives, for a fixed budget. So the
+student's seeding, pre-training or optimiser state cannot change the
+result, and the same seed gives the same accuracies.
+
+Determinism on CPU: ``keras.utils.set_random_seed(seed)`` (Python, NumPy,
+TensorFlow and Keras's global seed generator, hence the initial weights,
+the dropout masks and the shuffling of the batches) before the clone is
+made, ``tf.config.experimental.enable_op_determinism()``, and one
+TensorFlow thread: the package sets ``TF_NUM_INTRAOP_THREADS`` and
+``TF_NUM_INTEROP_THREADS`` to 1 before TensorFlow starts (see
+``hidden_checks/__init__.py``), and :func:`train` asks for one thread
+again when TensorFlow has not run yet.
+
+The data are vectorised once per process (:func:`bag_of_words_data`,
+cached by sizes and seed: data of the course, not state of a student).
+"""
+
+import contextlib
+import functools
+import math
+import random
+import time
+from typing import NamedTuple
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from rnn_course.bag_of_words import imdb_subset, multi_hot
+
+from ._common import Text, fail
+
+#: Seed of the hidden subset of the course's IMDB split; the notebooks
+#: never use it.
+DATA_SEED = 5050
+#: A prediction is clipped to [EPSILON, 1 - EPSILON] in the
+#: cross-entropy, as Keras does.
+EPSILON = 1e-7
+
+
+class Budget(NamedTuple):
+    """What one check trains: epochs of mini-batches of ``batch_size``."""
+
+    epochs: int
+    batch_size: int
+
+
+class Measured(NamedTuple):
+    """What one training run measured.
+
+    Accuracies are fractions of reviews classified right (output > 0.5)
+    by the trained model in inference mode (no dropout): ``gap`` is
+    ``train_accuracy - val_accuracy``; ``val_loss`` is the mean binary
+    cross-entropy on the validation part, in nats (no penalty term);
+    ``seconds`` is the time of the training and of both evaluations.
+    """
+
+    train_accuracy: float
+    val_accuracy: float
+    gap: float
+    val_loss: float
+    seconds: float
+
+
+@functools.lru_cache(maxsize=2)
+def bag_of_words_data(num_words, train, validation, seed=DATA_SEED):
+    """Multi-hot training and validation data of a hidden IMDB subset.
+
+    Parameters
+    ----------
+    num_words : int
+        Length of each multi-hot vector.
+    train, validation : int
+        Number of reviews of each part
+        (:func:`rnn_course.bag_of_words.imdb_subset`).
+    seed : int
+        Seed of the subset.
+
+    Returns
+    -------
+    x_train : np.ndarray of float32, shape (train, num_words)
+    y_train : np.ndarray of float32, shape (train,)
+    x_val : np.ndarray of float32, shape (validation, num_words)
+    y_val : np.ndarray of float32, shape (validation,)
+        Read-only arrays (they are shared by every call).
+    """
+    parts = multi_hot(imdb_subset(train, validation, seed=seed), num_words)
+    arrays = (*parts["train"], *parts["validation"])
+    for array in arrays:
+        array.setflags(write=False)
+    return arrays
+
+
+# ------------------------------------------------------------- refusals
+
+
+def expect_model(model, *, name, num_words, lang):
+    """Fail unless ``model`` is a compiled Keras model of the right shape.
+
+    Parameters
+    ----------
+    model : object
+        What the student's function returned.
+    name : str
+        The graded function, for messages.
+    num_words : int
+        Length of the multi-hot input: the input shape must be
+        ``(None, num_words)`` and the output shape ``(None, 1)``.
+    lang : {"en", "es"}
+    """
+    if model is None:
+        fail(lang, Text(
+            f"{name} returned None: did you forget the `return`?",
+            f"{name} devolvió None: ¿olvidaste el `return`?",
+        ))
+    if not isinstance(model, keras.Model):
+        got = type(model).__name__
+        fail(lang, Text(
+            f"{name} must return a Keras model (e.g. "
+            f"`keras.Sequential([...])`), not an object of type {got}.",
+            f"{name} debe devolver un modelo de Keras (p. ej. "
+            f"`keras.Sequential([...])`), no un objeto {got}.",
+        ))
+    try:
+        inputs = tuple(model.input_shape)
+    except (AttributeError, ValueError, TypeError):
+        inputs = None
+    wanted = (None, num_words)
+    if inputs != wanted:
+        if inputs is None:
+            got = Text("it has no input shape", "no tiene forma de entrada")
+        else:
+            got = Text(f"its input shape is {inputs}",
+                       f"su forma de entrada es {inputs}")
+        fail(lang, Text(
+            f"The model of {name}({num_words}) must read multi-hot "
+            f"vectors of length num_words, input shape {wanted};",
+            f"El modelo de {name}({num_words}) debe leer vectores "
+            f"multi-hot de longitud num_words, forma de entrada {wanted};",
+        ), got, Text(
+            ". Start it with `keras.Input((num_words,))`.",
+            ". Empiézalo con `keras.Input((num_words,))`.",
+        ))
+    try:
+        outputs = tuple(model.output_shape)
+    except (AttributeError, ValueError, TypeError):
+        outputs = None
+    if outputs != (None, 1):
+        fail(lang, Text(
+            f"The model of {name} must give one probability per review, "
+            f"output shape (None, 1); its output shape is {outputs}. End "
+            "it with `keras.layers.Dense(1, activation=\"sigmoid\")`.",
+            f"El modelo de {name} debe dar una probabilidad por reseña, "
+            f"forma de salida (None, 1); su forma de salida es {outputs}. "
+            "Termínalo con "
+            "`keras.layers.Dense(1, activation=\"sigmoid\")`.",
+        ))
+    if not (getattr(model, "compiled", False)
+            and getattr(model, "optimizer", None) is not None):
+        fail(lang, Text(
+            f"The model of {name} is not compiled: call `model.compile("
+            "optimizer=..., loss=\"binary_crossentropy\")` before "
+            "returning it.",
+            f"El modelo de {name} no está compilado: llama a "
+            "`model.compile(optimizer=..., loss=\"binary_crossentropy\")` "
+            "antes de devolverlo.",
+        ))
+    if not _is_binary_cross_entropy(model.loss):
+        fail(lang, Text(
+            f"The model of {name} must be compiled with the binary "
+            "cross-entropy, `loss=\"binary_crossentropy\"` (on the "
+            "sigmoid's probabilities, not on logits).",
+            f"El modelo de {name} debe compilarse con la entropía cruzada "
+            "binaria, `loss=\"binary_crossentropy\"` (sobre las "
+            "probabilidades de la sigmoide, no sobre logits).",
+        ))
+
+
+def binary_cross_entropy(y, p):
+    """Mean binary cross-entropy of probabilities ``p`` (float64)."""
+    p = np.clip(np.asarray(p, dtype=np.float64), EPSILON, 1.0 - EPSILON)
+    y = np.asarray(y, dtype=np.float64)
+    # E = -mean(y log p + (1 - y) log(1 - p))
+    return float(-np.mean(y * np.log(p) + (1.0 - y) * np.log1p(-p)))
+
+
+def _is_binary_cross_entropy(loss):
+    """True when the compiled ``loss`` gives the binary cross-entropy.
+
+    Judged by its value on fixed labels and probabilities, so that the
+    string, the class and the function of Keras all pass.
+    """
+    try:
+        fn = keras.losses.get(loss) if isinstance(loss, str) else loss
+        if not callable(fn):
+            return False
+        y = np.array([[0.0], [1.0], [1.0], [0.0], [1.0]], np.float32)
+        p = np.array([[0.1], [0.7], [0.4], [0.35], [0.95]], np.float32)
+        value = float(np.mean(np.asarray(fn(y, p))))
+    except Exception:  # noqa: BLE001 -- not a loss of labels and outputs
+        return False
+    expected = binary_cross_entropy(y, p)
+    return math.isfinite(value) and abs(value - expected) <= 1e-4 * expected
+
+
+# ------------------------------------------------------------- training
+
+
+class TrainingTooLong(RuntimeError):
+    """The training ran past its time limit and was stopped."""
+
+    def __init__(self, seconds):
+        super().__init__(f"stopped after {seconds:.0f} s")
+        self.seconds = seconds
+
+
+class _Deadline(keras.callbacks.Callback):
+    """Stop the training at the first batch that ends past ``deadline``."""
+
+    def __init__(self, deadline):
+        super().__init__()
+        self.deadline = deadline
+        self.passed = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.perf_counter() > self.deadline:
+            self.passed = True
+            self.model.stop_training = True
+
+
+def _op_determinism_switch():
+    """(is_enabled, disable) of TensorFlow, or None where not exposed."""
+    try:
+        from tensorflow.python.framework.config import (
+            disable_op_determinism,
+            is_op_determinism_enabled,
+        )
+    except ImportError:
+        return None
+    return is_op_determinism_enabled, disable_op_determinism
+
+
+@contextlib.contextmanager
+def kept_random_state():
+    """Give Python's and NumPy's global random states back afterwards.
+
+    ``keras.utils.set_random_seed`` reseeds both, and Keras draws from
+    Python's when it makes a layer without a seed: a check leaves the
+    grader's process as it found it.
+    """
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+
+
+@contextlib.contextmanager
+def _deterministic():
+    """One TensorFlow thread (when still possible), deterministic ops.
+
+    Op determinism is switched off again afterwards if it was off, and
+    the global random states are kept (:func:`kept_random_state`).
+    """
+    threading = tf.config.threading
+    for setter in (threading.set_intra_op_parallelism_threads,
+                   threading.set_inter_op_parallelism_threads):
+        try:
+            setter(1)
+        except RuntimeError:  # TensorFlow already runs: see the docstring
+            pass
+    switch = _op_determinism_switch()
+    was_on = switch is None or switch[0]()
+    tf.config.experimental.enable_op_determinism()
+    try:
+        with kept_random_state():
+            yield
+    finally:
+        if not was_on:
+            switch[1]()
+
+
+def fresh_copy(model, seed):
+    """``model``'s architecture with new weights and a new optimiser.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A compiled model; it is not modified.
+    seed : int
+        Seed of every random draw from here on (initial weights, dropout
+        masks, shuffling).
+
+    Returns
+    -------
+    keras.Model
+        A clone, compiled with a fresh optimiser of the same class and
+        settings (learning rate included) and the same loss.
+    """
+    keras.utils.set_random_seed(seed)
+    clone = keras.models.clone_model(model)
+    optimizer = keras.optimizers.deserialize(
+        keras.optimizers.serialize(model.optimizer))
+    clone.compile(optimizer=optimizer, loss=model.loss)
+    return clone
+
+
+def train(model, data, budget, seed, *, max_seconds=None):
+    """Train a fresh copy of ``model`` on ``data``; measure it.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A compiled model that passed :func:`expect_model`; it is not
+        modified.
+    data : tuple of np.ndarray
+        ``(x_train, y_train, x_val, y_val)``, e.g. from
+        :func:`bag_of_words_data`.
+    budget : Budget
+    seed : int
+    max_seconds : float, optional
+        Longest training allowed: the test cells of trusted grading run
+        in the grader, so a model far too slow to train (millions of
+        weights more than the chapter's largest, a recurrent layer on
+        10,000 steps) is stopped instead of holding the grading up.
+
+    Returns
+    -------
+    measured : Measured
+    p_val : np.ndarray of float32, shape (validation,)
+        The trained model's outputs on the validation part.
+
+    Raises
+    ------
+    TrainingTooLong
+        If the training ran past ``max_seconds``.
+    """
+    x_train, y_train, x_val, y_val = data
+    with _deterministic():
+        start = time.perf_counter()
+        fresh = fresh_copy(model, seed)
+        deadline = _Deadline(start + (math.inf if max_seconds is None
+                                      else max_seconds))
+        fresh.fit(x_train, y_train, epochs=budget.epochs,
+                  batch_size=budget.batch_size, shuffle=True, verbose=0,
+                  callbacks=[deadline])
+        if deadline.passed:
+            raise TrainingTooLong(time.perf_counter() - start)
+        p_train = fresh.predict(x_train, batch_size=1000, verbose=0)
+        p_val = fresh.predict(x_val, batch_size=1000, verbose=0)
+        seconds = time.perf_counter() - start
+    p_train = np.asarray(p_train, dtype=np.float32).reshape(-1)
+    p_val = np.asarray(p_val, dtype=np.float32).reshape(-1)
+    train_accuracy = float(np.mean((p_train > 0.5) == (y_train > 0.5)))
+    val_accuracy = float(np.mean((p_val > 0.5) == (y_val > 0.5)))
+    measured = Measured(
+        train_accuracy=train_accuracy,
+        val_accuracy=val_accuracy,
+        gap=train_accuracy - val_accuracy,
+        val_loss=binary_cross_entropy(y_val, p_val),
+        seconds=seconds,
+    )
+    return measured, p_val
+
+
+def expect_probabilities(p, *, name, lang):
+    """Fail unless every output is a probability (a sigmoid's)."""
+    if not (np.all(np.isfinite(p)) and np.all((p >= 0.0) & (p <= 1.0))):
+        fail(lang, Text(
+            f"After training, the model of {name} gives outputs that are "
+            "not probabilities in [0, 1] (or NaN). End it with "
+            "`keras.layers.Dense(1, activation=\"sigmoid\")`.",
+            f"Tras el entrenamiento, el modelo de {name} da salidas que "
+            "no son probabilidades en [0, 1] (o NaN). Termínalo con "
+            "`keras.layers.Dense(1, activation=\"sigmoid\")`.",
+        ))

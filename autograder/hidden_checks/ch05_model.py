@@ -1,0 +1,185 @@
+"""Hidden check of chapter 5's graded Keras function, by accuracy.
+
+``check_build_regularised_model(build_regularised_model, lang="en")``
+calls the student's function with ``num_words = NUM_WORDS``, refuses
+what is not a compiled Keras model of the multi-hot input with one
+sigmoid output and the binary cross-entropy (:mod:`accuracy`), then
+trains a fresh copy of it here: new weights from ``SEED``, a fresh
+optimiser with the student's settings, on a hidden subset of the
+course's IMDB split (``TRAIN`` training and ``VALIDATION`` validation
+reviews, seed ``accuracy.DATA_SEED``) for ``BUDGET``. It passes when the
+validation accuracy is at least ``MIN_VAL_ACCURACY`` (A) and the final
+training accuracy exceeds it by at most ``MAX_GAP`` (G).
+
+A and G come from the reference model (Dense 16-16-1, dropout 0.5 after
+each hidden layer, L2 1e-3, RMSprop) over 5 seeds with a margin:
+``bench/ch05_accuracy_check.py`` measured them, and ``bench/RESULTS.md``
+("Chapter 5 — accuracy check") records the runs, the rule and the
+command. The enlarged unregularised Dense 512-512-1 fails G on every
+seed; a model that underfits fails A.
+
+The messages give the measured values and the budget, never the hidden
+reviews.
+"""
+
+from . import accuracy
+from ._common import Text, call, fail, hidden_check
+
+#: Length of the multi-hot vectors the model must read (the slides').
+NUM_WORDS = 10_000
+#: Hidden subset: the whole training part of the course's split (in a
+#: seeded order) and 5,000 validation reviews.
+TRAIN, VALIDATION = 10_000, 5_000
+#: Six epochs of batches of 256 reviews.
+BUDGET = accuracy.Budget(epochs=6, batch_size=256)
+#: Seed of the check's run (weights, dropout masks, batches).
+SEED = 0
+#: Longest training, in seconds: the course's per-cell timeout. The
+#: reference trains in 3-15 s, the 512-512-1 baseline in 19-50 s on the
+#: shared 2 cores (bench/RESULTS.md); only a model far too large or slow
+#: for the chapter is stopped.
+MAX_SECONDS = 120
+#: A: the reference's lowest validation accuracy over seeds 0-4
+#: (0.8794) less a margin of 0.02, rounded down to 0.005.
+MIN_VAL_ACCURACY = 0.855
+#: G: the reference's widest gap over seeds 0-4 (0.0764) plus a margin
+#: of 0.02, rounded up to 0.005.
+MAX_GAP = 0.1
+
+NAME = "build_regularised_model"
+
+
+class _Refusing:
+    """``student_fn`` with a model refused at the boundary kept aside.
+
+    In trusted grading the proxy raises ``UnsafeModel`` (a Lambda or a
+    custom layer); its message, in the notebook's language, is the one
+    to give. The student's own exceptions go on to :func:`call`, which
+    names the student's line (hence ``__code__``).
+    """
+
+    def __init__(self, student_fn):
+        self.student_fn = student_fn
+        self.refused = None
+        code = getattr(student_fn, "__code__", None)
+        if code is not None:
+            self.__code__ = code
+
+    def __call__(self, num_words):
+        try:  # only the trusted grader has the boundary
+            from trusted_grading.proxy import UnsafeModel
+        except ImportError:  # autograder/ not on the path
+            return self.student_fn(num_words)
+        try:
+            return self.student_fn(num_words)
+        except UnsafeModel as error:
+            self.refused = str(error)
+            return None
+
+
+def _build(student_fn, lang):
+    """The student's model; a model refused at the boundary fails here."""
+    build = _Refusing(student_fn)
+    model = call(build, (NUM_WORDS,), name=NAME, arg_names=("num_words",),
+                 lang=lang)
+    if build.refused is not None:
+        fail(lang, f"{NAME} {build.refused}.")
+    return model
+
+
+def measure(student_fn, lang="en", seed=SEED):
+    """Build, refuse or train the student's model; its measurements.
+
+    Returns
+    -------
+    accuracy.Measured
+    """
+    with accuracy.kept_random_state():  # the student's code draws too
+        model = _build(student_fn, lang)
+        accuracy.expect_model(model, name=NAME, num_words=NUM_WORDS,
+                              lang=lang)
+        data = accuracy.bag_of_words_data(NUM_WORDS, TRAIN, VALIDATION)
+        try:
+            measured, p_val = accuracy.train(model, data, BUDGET, seed,
+                                             max_seconds=MAX_SECONDS)
+        except accuracy.TrainingTooLong as error:
+            too_long = error.seconds
+        else:
+            too_long = None
+    if too_long is not None:
+        fail(lang, Text(
+            f"The check stopped the training of the model of {NAME} "
+            f"after {too_long:.0f} s (at most {MAX_SECONDS} s for "
+            f"{BUDGET.epochs} epochs): the model is far larger or slower "
+            "than this chapter needs. Dense 16-16-1 trains in a few "
+            "seconds.",
+            f"La prueba detuvo el entrenamiento del modelo de {NAME} a "
+            f"los {too_long:.0f} s (como máximo {MAX_SECONDS} s para "
+            f"{BUDGET.epochs} épocas): el modelo es mucho más grande o "
+            "lento de lo que este capítulo necesita. Dense 16-16-1 se "
+            "entrena en unos segundos.",
+        ))
+    accuracy.expect_probabilities(p_val, name=NAME, lang=lang)
+    return measured
+
+
+def verdict(measured, lang):
+    """Fail unless ``measured`` meets A and G; say which one failed."""
+    low = not measured.val_accuracy >= MIN_VAL_ACCURACY
+    wide = not measured.gap <= MAX_GAP
+    if not (low or wide):
+        return
+    run = Text(
+        f"Trained by the check ({BUDGET.epochs} epochs, batches of "
+        f"{BUDGET.batch_size}, {TRAIN} hidden training reviews), the "
+        f"model of {NAME} reached a training accuracy of "
+        f"{measured.train_accuracy:.3f} and a validation accuracy of "
+        f"{measured.val_accuracy:.3f} (gap {measured.gap:.3f}).",
+        f"Entrenado por la prueba ({BUDGET.epochs} épocas, lotes de "
+        f"{BUDGET.batch_size}, {TRAIN} reseñas de entrenamiento ocultas), "
+        f"el modelo de {NAME} alcanzó una exactitud de entrenamiento de "
+        f"{measured.train_accuracy:.3f} y una exactitud de validación de "
+        f"{measured.val_accuracy:.3f} (brecha {measured.gap:.3f}).",
+    )
+    parts = [run]
+    if low:
+        parts.append(Text(
+            f"The validation accuracy must be at least "
+            f"{MIN_VAL_ACCURACY:.3f}: the model underfits. A model that "
+            "is too small or too strongly penalised cannot fit the "
+            "reviews; keep enough units (e.g. 16 and 16) and a moderate "
+            "penalty (lambda about 0.001) or dropout.",
+            f"La exactitud de validación debe ser al menos "
+            f"{MIN_VAL_ACCURACY:.3f}: el modelo subajusta. Un modelo "
+            "demasiado pequeño o penalizado con demasiada fuerza no "
+            "puede ajustar las reseñas; conserva suficientes unidades "
+            "(p. ej. 16 y 16) y una penalización moderada (lambda de "
+            "alrededor de 0.001) o dropout.",
+        ))
+    if wide:
+        parts.append(Text(
+            f"The training accuracy may exceed the validation accuracy "
+            f"by at most {MAX_GAP:.3f}: the model overfits. Regularise "
+            "it: dropout (e.g. 0.5 after each hidden layer), an L2 "
+            "penalty on the weights, or fewer units.",
+            f"La exactitud de entrenamiento puede superar a la de "
+            f"validación en {MAX_GAP:.3f} como máximo: el modelo "
+            "sobreajusta. Regularízalo: dropout (p. ej. 0.5 tras cada "
+            "capa oculta), una penalización L2 sobre los pesos o menos "
+            "unidades.",
+        ))
+    fail(lang, *parts)
+
+
+@hidden_check
+def check_build_regularised_model(student_fn, lang="en"):
+    """Check ``build_regularised_model(num_words) -> keras.Model``.
+
+    The model must read multi-hot vectors of length ``num_words``, give
+    one sigmoid output and be compiled with the binary cross-entropy.
+    Trained here from fresh weights (``SEED``) for ``BUDGET`` on a hidden
+    IMDB subset, it must reach a validation accuracy of at least
+    ``MIN_VAL_ACCURACY`` with a training-minus-validation gap of at most
+    ``MAX_GAP``.
+    """
+    verdict(measure(student_fn, lang), lang)
