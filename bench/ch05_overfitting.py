@@ -420,6 +420,11 @@ def markdown(doc):
                 f"{r['val_accuracy']:.4f} | {r['gap']:.4f} | "
                 f"{r['val_cross_entropy']:.4f} | {r['perplexity']:.4f} | "
                 f"{r['seconds_per_epoch']:.2f} |")
+    sweep = ", ".join(
+        f"λ = {run['l2']:g}: {run['val_cross_entropy'][-1]:.4f}"
+        for run in doc["lambda_sweep"].values())
+    lines += ["", f"Validation cross-entropy at the last epoch of the L2 "
+              f"runs: {sweep}."]
     gru = doc["gru"]
     ratio = (gru["GRU + dropout + recurrent dropout"]["seconds_per_epoch"]
              / gru["GRU + dropout"]["seconds_per_epoch"])
