@@ -238,10 +238,9 @@ def built_chapter_numbers(files):
             if (m := re.match(r"book/\w+/(\d+)-", f))}
 
 
-#: The trees whose prose the language and chapter checks read. The
-#: notebooks' prose (exercises/) is written on its own schedule; add
-#: "exercises" here once its Spanish and its chapter references are done.
-PROSE_TREES = ("book",)
+#: The trees whose prose the language and chapter checks read: the
+#: chapters' pages and the released notebooks.
+PROSE_TREES = ("book", "exercises")
 
 
 def prose_pages(built_html, lang):
