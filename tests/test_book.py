@@ -517,3 +517,29 @@ def test_interface_attributes_are_in_the_site_language(built_html, lang):
         values = set(ATTRIBUTE.findall(page.read_text("utf-8")))
         found += [(page.name, value) for value in values & wrong]
     assert not found, found[:10]
+
+
+#: A Python warning printed by a cell ("FutureWarning: ...",
+#: "Pandas4Warning: ..."): noise for the reader, and a sign that the code
+#: on the page will break with a newer library.
+PRINTED_WARNING = re.compile(r"\b\w*Warning: ")
+
+
+def printed_warnings(text):
+    return PRINTED_WARNING.findall(text)
+
+
+def test_printed_warning_detector():
+    assert printed_warnings(
+        "x.py:9: Pandas4Warning: 'str' is not supported") == [
+        "Pandas4Warning: "]
+    assert printed_warnings("UserWarning: y, DeprecationWarning: z") == [
+        "UserWarning: ", "DeprecationWarning: "]
+    assert printed_warnings("a page about warnings: none here") == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_cell_prints_a_warning(built_html, lang):
+    offenders = {page.name: found for page in prose_pages(built_html, lang)
+                 if (found := printed_warnings(article(page).text))}
+    assert not offenders, offenders
