@@ -704,12 +704,6 @@ def test_statistics_catch_what_they_must_before_the_exact_values():
     assert "Keras's Dropout" not in message
 
 
-def test_a_hint_is_never_given_for_a_right_value():
-    expected = np.ones(3)
-    assert ch05._distinct(lambda: np.ones(3) + 1e-9, expected)() is None
-    assert ch05._distinct(lambda: 2 * np.ones(3), expected)() is not None
-
-
 #: Mutants wrong only in what the visible tests check before any value,
 #: and the words of the first message the student sees.
 VISIBLE_FIRST = [

@@ -538,6 +538,38 @@ def diagnose(actual, expected, mistakes):
     return None
 
 
+#: A common mistake is named only if its value differs from the expected
+#: one by more than this relative error (so a hint never describes a
+#: value that is, in fact, right).
+DISTINCT = 1e-3
+
+
+def distinct(compute, expected):
+    """``compute`` made to return None when its value is the expected one.
+
+    A common mistake is named only when it changes the value: the hint
+    must never describe a value that is right (see :data:`DISTINCT`).
+    """
+
+    def wrong():
+        value = compute()
+        if value is None:
+            return None
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape != np.shape(expected):
+            return None
+        if relative_error(value, expected) <= DISTINCT:
+            return None
+        return value
+
+    return wrong
+
+
+def named_mistakes(expected, pairs):
+    """[(compute, hint)] with every compute wrapped by :func:`distinct`."""
+    return [(distinct(compute, expected), hint) for compute, hint in pairs]
+
+
 def expect_value(actual, expected, *, what, lang, case, hint, mistakes=()):
     """``expect_close`` with a hint naming the mistake, when one matches.
 

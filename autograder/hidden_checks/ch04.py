@@ -42,6 +42,7 @@ from ._common import (
     expect_value,
     fail,
     hidden_check,
+    named_mistakes,
     shape_case,
 )
 
@@ -52,11 +53,6 @@ from ._common import (
 # implementation (float32 accumulation, another order of operations,
 # loops or vectorised) near 1e-7 or below, and every mistake listed in
 # the tests far above.
-
-#: A common mistake is named only if its value differs from the expected
-#: one by more than this relative error (so a hint never describes a
-#: value that is, in fact, right).
-DISTINCT = 1e-3
 
 _SEED = {
     "lstm_step_forward": 401,
@@ -367,32 +363,6 @@ def _lstm_bptt(dh, caches, *, carry_c=True, carry_h=True, **step):
 # -------------------------------------------------------------- messages
 
 
-def _distinct(compute, expected):
-    """``compute`` made to return None when its value is the expected one.
-
-    A common mistake is named only when it changes the value: the hint
-    must never describe a value that is right.
-    """
-
-    def wrong():
-        value = compute()
-        if value is None:
-            return None
-        value = np.asarray(value, dtype=np.float64)
-        if value.shape != np.shape(expected):
-            return None
-        if relative_error(value, expected) <= DISTINCT:
-            return None
-        return value
-
-    return wrong
-
-
-def _mistakes(expected, pairs):
-    """[(compute, hint)] with every compute wrapped by :func:`_distinct`."""
-    return [(_distinct(compute, expected), hint) for compute, hint in pairs]
-
-
 _LSTM_ORDER = Text(
     "The gates are in the wrong order. Keras's LSTM keeps four blocks of "
     "H columns in Wx, Wh and b in the order [i, f, c, o]: input gate, "
@@ -621,7 +591,7 @@ def _lstm_forward_mistakes(x, h0, c0, Wx, Wh, b, expected, pick):
     def run(**wrong):
         return lambda: pick(np_lstm(x, h0, c0, Wx, Wh, b, **wrong))
 
-    return _mistakes(expected, [
+    return named_mistakes(expected, [
         (run(order="ifoc"), _LSTM_ORDER),
         (run(order="fico"), _LSTM_ORDER),
         (run(tanh_gate="ifo"), _TANH_GATE),
@@ -753,7 +723,7 @@ def _lstm_step_backward_case(student_fn, x_t, h_prev, c_prev, Wx, Wh, b,
         return lambda: _lstm_step_back(dh_next, dc_next, cache, **mistake)[k]
 
     for k, name in enumerate(_LSTM_STEP_BACK_NAMES):
-        mistakes = _mistakes(expected[k], [
+        mistakes = named_mistakes(expected[k], [
             (wrong(k, order="ifoc"), _LSTM_ORDER),
             (wrong(k, gate_prime="tanh"), _GATE_PRIME),
             (wrong(k, dh_to_dc=False), _DH_TO_DC),
@@ -845,7 +815,7 @@ def _lstm_forward_case(student_fn, x, h0, c0, Wx, Wh, b, lang):
 
     def mistakes(expected, pick):
         found = _lstm_forward_mistakes(x, h0, c0, Wx, Wh, b, expected, pick)
-        found += _mistakes(expected, [
+        found += named_mistakes(expected, [
             (lambda: pick(np_lstm(x, h0, np.zeros_like(c0), Wx, Wh, b)),
              _C_NOT_CARRIED),
             (lambda: pick(_reset_c(x, h0, c0, Wx, Wh, b)), _C_NOT_CARRIED),
@@ -989,7 +959,7 @@ def _lstm_backward_case(student_fn, x, h0, c0, Wx, Wh, b, dh, lang):
         return lambda: _lstm_bptt(dh, caches, **mistake)[k]
 
     for k, name in enumerate(_LSTM_SEQ_NAMES):
-        mistakes = _mistakes(expected[k], [
+        mistakes = named_mistakes(expected[k], [
             (wrong(k, carry_c=False), _DC_NOT_CARRIED),
             (wrong(k, carry_h=False), _DH_NOT_CARRIED),
             (wrong(k, order="ifoc"), _LSTM_ORDER),
@@ -1045,7 +1015,7 @@ def _gru_forward_mistakes(x, h0, Wx, Wh, b, expected, pick):
     def run(**wrong):
         return lambda: pick(np_gru(x, h0, Wx, Wh, b, **wrong))
 
-    return _mistakes(expected, [
+    return named_mistakes(expected, [
         (run(swap_z=True), _GRU_SWAPPED),
         (run(reset_before=True), _RESET_AFTER),
         (run(second_bias=False), _SECOND_BIAS),
@@ -1155,7 +1125,7 @@ def _gru_step_backward_case(student_fn, x_t, h_prev, Wx, Wh, b, dh_next,
         return lambda: _gru_step_back(dh_next, cache, **mistake)[k]
 
     for k, name in enumerate(_GRU_STEP_BACK_NAMES):
-        mistakes = _mistakes(expected[k], [
+        mistakes = named_mistakes(expected[k], [
             (wrong(k, swap_z=True), _GRU_SWAPPED),
             (wrong(k, direct=False), _GRU_DIRECT),
             (wrong(k, db1="zero"), _SECOND_BIAS),
@@ -1225,7 +1195,7 @@ def _gru_forward_case(student_fn, x, h0, Wx, Wh, b, lang):
     )
     case = shape_case(x=x.shape, h0=h0.shape)
     mistakes = _gru_forward_mistakes(x, h0, Wx, Wh, b, seq, lambda r: r[0])
-    mistakes += _mistakes(seq, [(
+    mistakes += named_mistakes(seq, [(
         lambda: np_gru(x, np.zeros_like(h0), Wx, Wh, b)[0],
         Text(
             "The states do not depend on h0: the first step reads "

@@ -38,7 +38,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnn_course.gradcheck import numerical_gradient, relative_error
+from rnn_course.gradcheck import numerical_gradient
 
 from ._common import (
     Text,
@@ -49,6 +49,7 @@ from ._common import (
     expect_value,
     fail,
     hidden_check,
+    named_mistakes,
     shape_case,
 )
 
@@ -61,11 +62,6 @@ from .ch05_model import check_build_regularised_model  # noqa: F401
 # compared with an independent float64 oracle to a norm-wise relative
 # error of at most 1e-6. Epochs are compared exactly; the statistics of
 # dropout within SIGMAS standard deviations of their sampling error.
-
-#: A common mistake is named only if its value differs from the expected
-#: one by more than this relative error (so a hint never describes a
-#: value that is, in fact, right).
-DISTINCT = 1e-3
 
 #: The statistics of dropout (fraction kept, mean of the output) pass
 #: when they are within this many standard deviations of those of
@@ -241,32 +237,6 @@ def np_early_stopping(val_losses, patience, min_delta=0.0, *,
 
 
 # -------------------------------------------------------------- messages
-
-
-def _distinct(compute, expected):
-    """``compute`` made to return None when its value is the expected one.
-
-    A common mistake is named only when it changes the value: the hint
-    must never describe a value that is right.
-    """
-
-    def wrong():
-        value = compute()
-        if value is None:
-            return None
-        value = np.asarray(value, dtype=np.float64)
-        if value.shape != np.shape(expected):
-            return None
-        if relative_error(value, expected) <= DISTINCT:
-            return None
-        return value
-
-    return wrong
-
-
-def _mistakes(expected, pairs):
-    """[(compute, hint)] with every compute wrapped by :func:`_distinct`."""
-    return [(_distinct(compute, expected), hint) for compute, hint in pairs]
 
 
 _NO_RESCALE = Text(
@@ -512,7 +482,7 @@ def _exact_case(student_fn, x, p, seed, lang):
     case = Text(f"{case.en} and p = {p}", f"{case.es} y p = {p}")
     expect_value(
         out, expected, what="out", lang=lang, case=case,
-        mistakes=_mistakes(expected, [
+        mistakes=named_mistakes(expected, [
             (lambda: np_dropout(x, mask, p, scale="none"), _NO_RESCALE),
             (lambda: np_dropout(x, mask, p, scale="by_p"), _BY_P),
             (lambda: np_dropout(x, ~mask, p), _INVERTED_MASK),
@@ -612,7 +582,7 @@ def _backward_case(student_fn, dout, mask, p, x, lang):
                      hint=_BACK_HINT)
         return
     case = Text(f"{case.en} and p = {p}", f"{case.es} y p = {p}")
-    mistakes = _mistakes(expected, [
+    mistakes = named_mistakes(expected, [
         (lambda: dout / (1.0 - p), _BACK_MASK),
         (lambda: dout.copy(), _BACK_MASK),
         (lambda: np_dropout(dout, mask, p, scale="none"), _NO_RESCALE),
@@ -720,7 +690,7 @@ def _penalty_case(student_fn, name, kind, weights, lam, lang):
         pairs += [(lambda: lam * total(lambda w: w)(), _NO_ABS)]
     expect_value(
         got, expected, what=f"{name}(weights, lam)", lang=lang, case=case,
-        mistakes=_mistakes(expected, pairs),
+        mistakes=named_mistakes(expected, pairs),
         hint=Text(
             f"keras.regularizers.{kind.upper()} adds lam * "
             f"sum({'w**2' if kind == 'l2' else 'abs(w)'}) over every entry "
@@ -774,7 +744,7 @@ def _gradient_case(student_fn, name, kind, weights, lam, lang):
             ]
         expect_value(
             g, want, what=f"{name}(...)[{k}]", lang=lang, case=case,
-            mistakes=_mistakes(want, pairs),
+            mistakes=named_mistakes(want, pairs),
             hint=Text(
                 "The gradient of lam * sum(w**2) is 2 * lam * w."
                 if kind == "l2" else
