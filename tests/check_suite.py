@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, run
+from conftest import ROOT, load_script, run
 from notebook_code import notebook_functions, notebook_path
 
 AUTOGRADER = ROOT / "autograder"
@@ -192,12 +192,7 @@ def assert_results_list(module):
     The rows come from ``bench/proof_counts.py``; rerun it with
     ``--write`` after adding a mutant or a variant.
     """
-    import importlib.util
-
-    path = ROOT / "bench" / "proof_counts.py"
-    spec = importlib.util.spec_from_file_location("proof_counts", path)
-    counts = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(counts)
+    counts = load_script("bench/proof_counts.py")
     results = counts.RESULTS.read_text("utf-8")
     for row in counts.chapter_rows(module):
         assert row in results, f"{row!r}: run {counts.COMMAND}"

@@ -1,5 +1,7 @@
 """Shared fixtures: paths of the repository and of the built book."""
 
+import functools
+import importlib.util
 import os
 from pathlib import Path
 
@@ -7,6 +9,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = ("es", "en")
+
+
+@functools.lru_cache(maxsize=None)
+def load_script(relative):
+    """A script of the course (``bench/x.py``, ``book/build.py``) as a
+    module, its ``main`` not run; loaded once per test session."""
+    path = ROOT / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

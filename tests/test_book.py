@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import LANGS, ROOT
+from conftest import LANGS, ROOT, load_script
 from sources import cell_source, read_notebook, solution_lines
 from spanish import decimal_commas, hints, peninsular
 
@@ -462,12 +462,7 @@ def test_spanish_prose_is_latin_american_with_decimal_points(built_html):
 def test_run_page_reads_the_repository_setting():
     """The address is written once, in _config.yml: the pages use the
     substitution that book/build.py makes from it, never a copy."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "build", ROOT / "book" / "build.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    build = load_script("book/build.py")
     url = repository_url()
     for lang in LANGS:
         parse = build.site_config(lang)["parse"]

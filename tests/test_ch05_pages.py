@@ -6,12 +6,11 @@ pages use, that its derived numbers agree with its curves, and that the
 table of bench/RESULTS.md is the one the script makes from it.
 """
 
-import importlib.util
 import json
 import math
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 BENCH = ROOT / "bench"
 SIZES = ("4-4-1", "16-16-1", "512-512-1")
@@ -31,12 +30,8 @@ def record():
     return json.loads((BENCH / "ch05_overfitting.json").read_text("utf-8"))
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location(
-        "ch05_overfitting", BENCH / "ch05_overfitting.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench_script():
+    return load_script("bench/ch05_overfitting.py")
 
 
 def test_every_run_the_pages_read_is_recorded(record):
@@ -100,7 +95,7 @@ def test_slides_numbers_are_consistent_with_their_perplexity(record):
 
 
 def test_results_md_holds_the_table_made_from_the_record(record):
-    script = load_script()
+    script = bench_script()
     section = script.markdown(record)
     text = (BENCH / "RESULTS.md").read_text("utf-8")
     assert section in text
