@@ -374,7 +374,7 @@ _HAND_PICKED = [
           "una reseña con etiquetas `<br /><br />`"),
      "Great film!<br /><br />Loved it."),
     (Text("`<br>`, `<br/>` and `<BR />`", "`<br>`, `<br/>` y `<BR />`"),
-     "One<br>two<br/>three<BR />four<br  />five"),
+     "One<br>two<br/>three<BR />four<br />five"),
     (Text("punctuation", "puntuación"),
      "Wow... what a film?! (Really; truly: \"great\")."),
     (Text("digits", "dígitos"), "I give it 10/10, or 9.5 out of 10"),
@@ -514,11 +514,40 @@ def _embedding_cases(rng):
     return cases
 
 
+class _Watching:
+    """``student_fn`` that keeps the vocabulary it was given.
+
+    :func:`call` compares the arrays and containers of an argument before
+    and after the call, not the strings of a list: the check compares
+    the vocabulary itself. (In trusted grading the proxy brings the
+    kernel's copy back into this list.) ``__code__`` is the student's,
+    so that an exception still names the student's line.
+    """
+
+    def __init__(self, fn):
+        self.fn, self.given = fn, []
+        self.__code__ = getattr(fn, "__code__", None)
+
+    def __call__(self, vocabulary, glove):
+        self.given.append(vocabulary)
+        return self.fn(vocabulary, glove)
+
+
 def _embedding_case(student_fn, label, vocabulary, glove, lang):
     expected, coverage = sentiment.embedding_matrix(vocabulary, glove)
-    result = call(student_fn, (vocabulary, glove),
+    watching = _Watching(student_fn)
+    result = call(watching, (vocabulary, glove),
                   name="build_embedding_matrix",
                   arg_names=("vocabulary", "glove"), lang=lang)
+    if any(list(given) != list(vocabulary) for given in watching.given):
+        fail(lang, Text(
+            "build_embedding_matrix modified its argument `vocabulary` in "
+            "place. Read from it and build the matrix apart: the caller "
+            "still needs the vocabulary.",
+            "build_embedding_matrix modificó su argumento `vocabulary` in "
+            "situ. Lee de él y construye la matriz aparte: quien llama "
+            "aún necesita el vocabulario.",
+        ))
     matrix, got_coverage = expect_tuple(
         result, 2, what="build_embedding_matrix(vocabulary, glove)",
         names="(matrix, coverage)", lang=lang,
@@ -711,8 +740,13 @@ def _quantize_case(student_fn, matrix, lang):
     bound = s[:, None] * (0.5 + STEP_SLACK)
     if np.any(error > bound):
         worst = float(np.max(error / s[:, None]))
-        truncated = np.trunc(x / s[:, None])
-        hint = _TRUNCATED if np.array_equal(q, truncated) else None
+        # Truncated in float32 or in float64: an entry within STEP_SLACK
+        # of an integer may be truncated either way.
+        steps = x / s[:, None]
+        near = np.abs(steps - np.rint(steps)) < STEP_SLACK
+        truncated = np.all((q == np.trunc(steps)) | near)
+        rounded = np.all((q == np.rint(steps)) | near)
+        hint = _TRUNCATED if truncated and not rounded else None
         fail(
             lang,
             Text(f"|x - s q| reaches {worst:.3f} steps s of its row",
