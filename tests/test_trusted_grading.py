@@ -62,6 +62,31 @@ def test_plain_data_crosses_unchanged():
     assert back["list"][2:] == [10**30, complex(1, 2)]
 
 
+def test_word_vectors_cross_as_their_arrays():
+    # Chapter 6's build_embedding_matrix receives an rnn_course GloVe.
+    from rnn_course.data import GloVe
+
+    words = np.array(["", "[UNK]", "café", "the"], dtype=object)
+    vectors = np.arange(8, dtype=np.float32).reshape(4, 2)
+    glove = GloVe(vectors=vectors, words=words,
+                  index={w: i for i, w in enumerate(words)})
+    back = roundtrip([glove])[0]
+    assert type(back) is GloVe
+    assert back.vectors.dtype == np.float32
+    np.testing.assert_array_equal(back.vectors, vectors)
+    assert list(back.words) == list(words) and back.index == glove.index
+    assert "café" in back and np.array_equal(back["the"], vectors[3])
+
+
+def test_malformed_word_vectors_are_refused(tmp_path):
+    np.savez(tmp_path / "v.npz", np.zeros((2, 3)), np.array(["a"]))
+    (tmp_path / "v.json").write_text(json.dumps({
+        "t": "glove", "vectors": {"t": "array", "i": "arr_0"},
+        "words": {"t": "array", "i": "arr_1"}}))
+    with pytest.raises(wire.WireError, match="word vectors"):
+        wire.load(tmp_path, "v", max_bytes=LIMIT)
+
+
 @pytest.mark.parametrize("bad", [
     lambda: None, object(), {1, 2}, np.array([object()]),
     {(1, 2): 3}, [type],

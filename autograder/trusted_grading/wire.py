@@ -8,12 +8,15 @@ with ``allow_pickle=False``. Nothing else can cross: an object of any
 other type is refused when it is written, and a file that is too large,
 too deep or malformed is refused when it is read.
 
-Besides plain data, three kinds of value have a tagged form:
+Besides plain data, four kinds of value have a tagged form:
 
 * a ``numpy.random.Generator`` crosses as its bit generator's state, so
   that a function that draws from it advances the caller's generator;
 * a Keras model crosses as a ``.keras`` archive, loaded back with
   ``safe_mode=True`` (built-in layers only);
+* the course's word vectors, an ``rnn_course.data.GloVe``, cross as
+  their two arrays (the vectors, and the words as a str array) and are
+  rebuilt as a GloVe on the other side;
 * a returned array that is, or is a view of, an argument crosses as a
   reference to that argument, so that the caller can tell "returns a new
   array" from "returns its input".
@@ -161,6 +164,26 @@ def _is_keras_model(value):
         and hasattr(value, "layers")
 
 
+def _is_glove(value):
+    """True for an ``rnn_course.data.GloVe`` (without importing it)."""
+    kind = type(value)
+    return kind.__module__ == "rnn_course.data" and kind.__name__ == "GloVe"
+
+
+def _glove(vectors, words):
+    """An ``rnn_course.data.GloVe`` from its two arrays, checked."""
+    if not (isinstance(vectors, np.ndarray) and vectors.ndim == 2
+            and vectors.dtype.kind == "f" and isinstance(words, np.ndarray)
+            and words.ndim == 1 and words.dtype.kind == "U"
+            and len(words) == len(vectors)):
+        raise WireError("malformed word vectors")
+    from rnn_course.data import GloVe
+
+    words = words.astype(object)
+    return GloVe(vectors=vectors, words=words,
+                 index={str(word): row for row, word in enumerate(words)})
+
+
 class _Encoder:
     """Turn a value into a JSON tree plus a list of arrays."""
 
@@ -208,6 +231,12 @@ class _Encoder:
             return {"t": "rng", "bg": bit_generator,
                     "state": self.encode(value.bit_generator.state,
                                          depth + 1)}
+        if _is_glove(value):
+            words = np.asarray([str(w) for w in value.words], dtype=str)
+            return {"t": "glove",
+                    "vectors": {"t": "array",
+                                "i": self._array(np.asarray(value.vectors))},
+                    "words": {"t": "array", "i": self._array(words)}}
         if _is_keras_model(value):
             self.models += 1
             name = f"{self.stem}-{self.models}.keras"
@@ -290,6 +319,9 @@ class _Decoder:
             return self._reference(tree)
         if tag == "keras":
             return self._keras(tree["file"])
+        if tag == "glove":
+            return _glove(self.decode(tree["vectors"], depth + 1),
+                          self.decode(tree["words"], depth + 1))
         raise WireError(f"unknown tag {tag!r}")
 
     def _array(self, name):
