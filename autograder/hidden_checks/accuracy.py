@@ -20,7 +20,8 @@ TensorFlow thread: the package sets ``TF_NUM_INTRAOP_THREADS`` and
 again when TensorFlow has not run yet.
 
 The data are vectorised once per process (:func:`bag_of_words_data`,
-cached by sizes and seed: data of the course, not state of a student).
+:func:`sequence_data`, cached by sizes and seed: data of the course, not
+state of a student).
 """
 
 import contextlib
@@ -35,7 +36,9 @@ import numpy as np
 import tensorflow as tf
 
 from rnn_course.bag_of_words import imdb_subset, multi_hot
+from rnn_course.data import imdb_splits, load_glove
 
+from . import sentiment
 from ._common import Text, fail
 
 #: Seed of the hidden subset of the course's IMDB split; the notebooks
@@ -99,7 +102,109 @@ def bag_of_words_data(num_words, train, validation, seed=DATA_SEED):
     return arrays
 
 
+class SequenceData(NamedTuple):
+    """Token ids of a hidden IMDB subset and its GloVe embedding matrix.
+
+    ``x_train`` int32 (train, T) and ``y_train`` float32 (train,) come
+    from the training part of the course's split; ``x_test`` int32
+    (test, T) and ``y_test`` float32 (test,) from its *test* part, which
+    no notebook trains or tunes on; ``matrix`` float32 (V, d) gives row i
+    the GloVe vector of the vocabulary's token i
+    (:func:`sentiment.embedding_matrix`) and ``coverage`` the fraction of
+    its V - 2 real words that GloVe knows. Every array is read-only.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    matrix: np.ndarray
+    coverage: float
+
+
+@functools.lru_cache(maxsize=2)
+def sequence_data(vocab_size, sequence_length, train, test, seed=DATA_SEED):
+    """Padded token ids of a hidden IMDB subset, and their GloVe rows.
+
+    The first ``train`` reviews of the training part and the first
+    ``test`` of the test part of :func:`rnn_course.data.imdb_splits`,
+    after a seeded shuffle of each, cleaned (:func:`sentiment.clean`);
+    the vocabulary (``vocab_size`` tokens, padding and unknown word
+    included) is learnt from the training reviews only
+    (:func:`sentiment.sequence_vectorizer`), and every review becomes
+    ``sequence_length`` ids, truncated or padded with 0 at the end.
+
+    Parameters
+    ----------
+    vocab_size, sequence_length : int
+    train, test : int
+        Number of reviews of each part (at most 10,000 each).
+    seed : int
+        Seed of the subset.
+
+    Returns
+    -------
+    SequenceData
+    """
+    import keras
+
+    splits = imdb_splits()
+    rng = np.random.default_rng(seed)
+    parts = {}
+    for name, size in (("train", train), ("test", test)):
+        part = splits[name]
+        if not 0 < size <= len(part):
+            raise ValueError(
+                f"{name} must be between 1 and {len(part)}, not {size}")
+        ids = rng.permutation(len(part))[:size]
+        texts = np.array([sentiment.clean(t) for t in part.texts[ids]],
+                         dtype=object)
+        parts[name] = texts, part.labels[ids].astype(np.float32)
+    vectorizer = sentiment.sequence_vectorizer(
+        parts["train"][0], vocab_size, sequence_length)
+    x_train, x_test = (
+        np.asarray(keras.ops.convert_to_numpy(vectorizer(parts[n][0])),
+                   dtype=np.int32)
+        for n in ("train", "test"))
+    matrix, coverage = sentiment.embedding_matrix(
+        vectorizer.get_vocabulary(), load_glove())
+    data = SequenceData(x_train, parts["train"][1], x_test,
+                        parts["test"][1], matrix, coverage)
+    for array in data[:5]:
+        array.setflags(write=False)
+    return data
+
+
 # ------------------------------------------------------------- refusals
+
+
+class Refusing:
+    """``student_fn`` with a model refused at the boundary kept aside.
+
+    In trusted grading the proxy raises ``UnsafeModel`` (a Lambda or a
+    custom layer); its message, in the notebook's language, is the one
+    to give (:attr:`refused`). The student's own exceptions go on to
+    :func:`_common.call`, which names the student's line (hence
+    ``__code__``).
+    """
+
+    def __init__(self, student_fn):
+        self.student_fn = student_fn
+        self.refused = None
+        code = getattr(student_fn, "__code__", None)
+        if code is not None:
+            self.__code__ = code
+
+    def __call__(self, *args):
+        try:  # only the trusted grader has the boundary
+            from trusted_grading.proxy import UnsafeModel
+        except ImportError:  # autograder/ not on the path
+            return self.student_fn(*args)
+        try:
+            return self.student_fn(*args)
+        except UnsafeModel as error:
+            self.refused = str(error)
+            return None
 
 
 def expect_model(model, *, name, num_words, lang):
@@ -116,19 +221,7 @@ def expect_model(model, *, name, num_words, lang):
         ``(None, num_words)`` and the output shape ``(None, 1)``.
     lang : {"en", "es"}
     """
-    if model is None:
-        fail(lang, Text(
-            f"{name} returned None: did you forget the `return`?",
-            f"{name} devolvió None: ¿olvidaste el `return`?",
-        ))
-    if not isinstance(model, keras.Model):
-        got = type(model).__name__
-        fail(lang, Text(
-            f"{name} must return a Keras model (e.g. "
-            f"`keras.Sequential([...])`), not an object of type {got}.",
-            f"{name} debe devolver un modelo de Keras (p. ej. "
-            f"`keras.Sequential([...])`), no un objeto {got}.",
-        ))
+    expect_keras_model(model, name=name, lang=lang)
     try:
         inputs = tuple(model.input_shape)
     except (AttributeError, ValueError, TypeError):
@@ -149,6 +242,29 @@ def expect_model(model, *, name, num_words, lang):
             ". Start it with `keras.Input((num_words,))`.",
             ". Empiézalo con `keras.Input((num_words,))`.",
         ))
+    expect_one_probability(model, name=name, lang=lang)
+    expect_compiled_for_bce(model, name=name, lang=lang)
+
+
+def expect_keras_model(model, *, name, lang):
+    """Fail unless ``model`` is a Keras model (not None, nor another)."""
+    if model is None:
+        fail(lang, Text(
+            f"{name} returned None: did you forget the `return`?",
+            f"{name} devolvió None: ¿olvidaste el `return`?",
+        ))
+    if not isinstance(model, keras.Model):
+        got = type(model).__name__
+        fail(lang, Text(
+            f"{name} must return a Keras model (e.g. "
+            f"`keras.Sequential([...])`), not an object of type {got}.",
+            f"{name} debe devolver un modelo de Keras (p. ej. "
+            f"`keras.Sequential([...])`), no un objeto {got}.",
+        ))
+
+
+def expect_one_probability(model, *, name, lang):
+    """Fail unless the output shape of ``model`` is ``(None, 1)``."""
     try:
         outputs = tuple(model.output_shape)
     except (AttributeError, ValueError, TypeError):
@@ -163,6 +279,10 @@ def expect_model(model, *, name, num_words, lang):
             "Termínalo con "
             "`keras.layers.Dense(1, activation=\"sigmoid\")`.",
         ))
+
+
+def expect_compiled_for_bce(model, *, name, lang):
+    """Fail unless ``model`` is compiled with the binary cross-entropy."""
     if not (getattr(model, "compiled", False)
             and getattr(model, "optimizer", None) is not None):
         fail(lang, Text(
@@ -289,7 +409,7 @@ def _deterministic():
             switch[1]()
 
 
-def fresh_copy(model, seed):
+def fresh_copy(model, seed, prepare=None):
     """``model``'s architecture with new weights and a new optimiser.
 
     Parameters
@@ -299,6 +419,10 @@ def fresh_copy(model, seed):
     seed : int
         Seed of every random draw from here on (initial weights, dropout
         masks, shuffling).
+    prepare : callable, optional
+        ``prepare(model, clone)``, called before the clone is compiled:
+        e.g. to give a frozen embedding its given matrix back
+        (:func:`restore_embeddings`), which the fresh weights re-drew.
 
     Returns
     -------
@@ -308,13 +432,61 @@ def fresh_copy(model, seed):
     """
     keras.utils.set_random_seed(seed)
     clone = keras.models.clone_model(model)
+    if prepare is not None:
+        prepare(model, clone)
     optimizer = keras.optimizers.deserialize(
         keras.optimizers.serialize(model.optimizer))
     clone.compile(optimizer=optimizer, loss=model.loss)
     return clone
 
 
-def train(model, data, budget, seed, *, max_seconds=None):
+def all_layers(model):
+    """Every layer of ``model``, those of nested models included, in order.
+    """
+    found = []
+    for layer in model.layers:
+        found.append(layer)
+        if hasattr(layer, "layers"):
+            found.extend(all_layers(layer))
+    return found
+
+
+def embeddings_equal_to(model, matrix):
+    """The Embedding layers of ``model`` whose weights equal ``matrix``."""
+    found = []
+    for layer in all_layers(model):
+        if not isinstance(layer, keras.layers.Embedding):
+            continue
+        weights = layer.get_weights()
+        if (len(weights) == 1 and weights[0].shape == matrix.shape
+                and np.array_equal(weights[0], matrix)):
+            found.append(layer)
+    return found
+
+
+def restore_embeddings(matrix):
+    """A ``prepare`` for :func:`fresh_copy`: the given matrix put back.
+
+    ``clone_model`` draws new weights for every layer, a frozen
+    Embedding's too (its ``weights=[matrix]`` are not part of its
+    configuration; a ``Constant`` initialiser is, but is not the only way
+    to write it). The Embedding layers of the clone whose original held
+    ``matrix`` get it back, so that both ways train the same; every
+    layer of the clone keeps the ``trainable`` flag of its original.
+    """
+
+    def prepare(model, clone):
+        held = {id(layer) for layer in embeddings_equal_to(model, matrix)}
+        originals, copies = all_layers(model), all_layers(clone)
+        for original, copy in zip(originals, copies, strict=True):
+            copy.trainable = original.trainable
+            if id(original) in held:
+                copy.embeddings.assign(np.asarray(matrix, np.float32))
+
+    return prepare
+
+
+def train(model, data, budget, seed, *, max_seconds=None, prepare=None):
     """Train a fresh copy of ``model`` on ``data``; measure it.
 
     Parameters
@@ -323,8 +495,9 @@ def train(model, data, budget, seed, *, max_seconds=None):
         A compiled model that passed :func:`expect_model`; it is not
         modified.
     data : tuple of np.ndarray
-        ``(x_train, y_train, x_val, y_val)``, e.g. from
-        :func:`bag_of_words_data`.
+        ``(x_train, y_train, x_val, y_val, ...)``, e.g. from
+        :func:`bag_of_words_data` or :func:`sequence_data` (whose held-out
+        part is the test part).
     budget : Budget
     seed : int
     max_seconds : float, optional
@@ -332,6 +505,8 @@ def train(model, data, budget, seed, *, max_seconds=None):
         in the grader, so a model far too slow to train (millions of
         weights more than the chapter's largest, a recurrent layer on
         10,000 steps) is stopped instead of holding the grading up.
+    prepare : callable, optional
+        Passed to :func:`fresh_copy`.
 
     Returns
     -------
@@ -344,10 +519,10 @@ def train(model, data, budget, seed, *, max_seconds=None):
     TrainingTooLong
         If the training ran past ``max_seconds``.
     """
-    x_train, y_train, x_val, y_val = data
+    x_train, y_train, x_val, y_val = data[:4]
     with _deterministic():
         start = time.perf_counter()
-        fresh = fresh_copy(model, seed)
+        fresh = fresh_copy(model, seed, prepare)
         deadline = _Deadline(start + (math.inf if max_seconds is None
                                       else max_seconds))
         fresh.fit(x_train, y_train, epochs=budget.epochs,

@@ -49,37 +49,9 @@ MAX_GAP = 0.1
 NAME = "build_regularised_model"
 
 
-class _Refusing:
-    """``student_fn`` with a model refused at the boundary kept aside.
-
-    In trusted grading the proxy raises ``UnsafeModel`` (a Lambda or a
-    custom layer); its message, in the notebook's language, is the one
-    to give. The student's own exceptions go on to :func:`call`, which
-    names the student's line (hence ``__code__``).
-    """
-
-    def __init__(self, student_fn):
-        self.student_fn = student_fn
-        self.refused = None
-        code = getattr(student_fn, "__code__", None)
-        if code is not None:
-            self.__code__ = code
-
-    def __call__(self, num_words):
-        try:  # only the trusted grader has the boundary
-            from trusted_grading.proxy import UnsafeModel
-        except ImportError:  # autograder/ not on the path
-            return self.student_fn(num_words)
-        try:
-            return self.student_fn(num_words)
-        except UnsafeModel as error:
-            self.refused = str(error)
-            return None
-
-
 def _build(student_fn, lang):
     """The student's model; a model refused at the boundary fails here."""
-    build = _Refusing(student_fn)
+    build = accuracy.Refusing(student_fn)
     model = call(build, (NUM_WORDS,), name=NAME, arg_names=("num_words",),
                  lang=lang)
     if build.refused is not None:
