@@ -52,11 +52,11 @@ from ._common import (
     fail,
     shape_case,
 )
+from ._common import hidden_check as _hidden_check
 
 # The notebooks import every check of the chapter from this module; the
 # one that trains a model lives in ch06_model.
 from .ch06_model import check_build_sentiment_model  # noqa: F401
-from ._common import hidden_check as _hidden_check
 
 #: The coverage is a ratio of two counts: a correct one is exact up to
 #: the float64 rounding of one division.
