@@ -99,7 +99,13 @@ class TrustedExecute(NbGraderPreprocessor):
                 elif utils.is_locked(cell) and not utils.is_solution(cell):
                     session.run_cell(cell)
                     if grade_id in sources:
-                        self._run_trusted(sources[grade_id], namespace)
+                        _, failure = self._run_trusted(sources[grade_id],
+                                                       namespace)
+                        if failure is not None:  # the test cells will say
+                            self.log.warning(
+                                "%s/%s: release cell %s failed in the "
+                                "grader: %s: %s", info["student"],
+                                info["assignment"], grade_id, *failure)
                 else:
                     session.run_cell(cell)
             self.log.info(
