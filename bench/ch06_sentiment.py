@@ -23,9 +23,9 @@ seed fixed. The parts, each of which can be run alone (``--parts``):
     LSTM(128) and GRU(32), RMSprop; and GRU(32) without the mask, to
     show what the padding does to a recurrent layer.
 ``better``
-    GloVe-initialised embeddings fine-tuned, with dropout (chapter 5),
-    pooling over time, a bidirectional GRU and longer sequences, each
-    model stopped before 5 minutes of training.
+    GloVe-initialised embeddings fine-tuned, with dropout (chapter 5)
+    and average pooling over time, on sequences of T and of the longer
+    T, each model stopped at 5 minutes of training.
 ``analysis``
     Confusion matrix of the best model (by validation accuracy) on the
     test reviews, its accuracy by review length and its most
@@ -103,10 +103,10 @@ FROZEN = {
 }
 #: The "better" models: key -> (label, long sequences?).
 BETTER = {
-    "tuned_gru": ("fine-tuned GloVe + GRU(32) + dropout", False),
-    "tuned_pool": ("fine-tuned GloVe + average pooling + dropout", True),
-    "tuned_bigru": ("fine-tuned GloVe + BiGRU(32) + pooling + dropout",
-                    False),
+    "tuned_pool_short": ("fine-tuned GloVe + average pooling + dropout",
+                         False),
+    "tuned_pool": ("fine-tuned GloVe + average pooling + dropout, long T",
+                   True),
 }
 #: Number of centroids of the k-means codebook (one byte per row).
 CENTROIDS = 256
@@ -310,17 +310,9 @@ def better_model(key, matrix, length, dropout):
 
     inputs = keras.Input((length,), dtype="int64", name="tokens")
     x = embedding(inputs, matrix, trainable=True)
-    if key == "tuned_gru":
-        x = keras.layers.GRU(32, dropout=dropout, name="recurrent")(x)
-    elif key == "tuned_pool":
-        x = keras.layers.Dropout(dropout)(x)
-        x = keras.layers.GlobalAveragePooling1D(name="pooling")(x)
-    else:
-        x = keras.layers.Dropout(dropout)(x)
-        x = keras.layers.Bidirectional(
-            keras.layers.GRU(32, return_sequences=True),
-            name="recurrent")(x)
-        x = keras.layers.GlobalAveragePooling1D(name="pooling")(x)
+    # Every key of BETTER: the mean of the (masked) vectors over time.
+    x = keras.layers.Dropout(dropout)(x)
+    x = keras.layers.GlobalAveragePooling1D(name="pooling")(x)
     x = keras.layers.Dropout(dropout)(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(x)
     model = keras.Model(inputs, outputs, name=key)
@@ -358,9 +350,13 @@ def train(model, data, length, batch, epochs, max_seconds=None):
         Curves, seconds, parameter counts and the measurements of the
         kept epoch.
     """
+    import keras
     import numpy as np
 
     x = {name: ids[:, :length] for name, ids in data["ids"].items()}
+    callbacks = []
+    if max_seconds is not None:
+        callbacks.append(Deadline(keras, max_seconds))
     y = data["labels"]
     record = {"train_loss": [], "train_accuracy": [], "val_loss": [],
               "val_accuracy": [], "seconds": [], "eval_seconds": []}
@@ -373,7 +369,7 @@ def train(model, data, length, batch, epochs, max_seconds=None):
         start = time.perf_counter()
         history = model.fit(x["train"], y["train"][:, None],
                             batch_size=batch, epochs=1, shuffle=True,
-                            verbose=0).history
+                            callbacks=callbacks, verbose=0).history
         record["seconds"].append(time.perf_counter() - start)
         start = time.perf_counter()
         val_accuracy, val_loss, _ = measure(model, x["validation"],
@@ -390,6 +386,10 @@ def train(model, data, length, batch, epochs, max_seconds=None):
         if val_loss < best_loss:
             best, best_loss = model.get_weights(), val_loss
             record["best_epoch"] = epoch + 1
+        if model.stop_training:
+            # The deadline stopped this epoch part of the way.
+            record["cut_by_deadline"] = True
+            break
     model.set_weights(best)
     val_accuracy, val_loss, _ = measure(model, x["validation"],
                                         y["validation"])
@@ -412,6 +412,29 @@ def train(model, data, length, batch, epochs, max_seconds=None):
           f"test {test_accuracy:.4f}, {record['trainable']} trainable",
           flush=True)
     return record
+
+
+def Deadline(keras, seconds):
+    """A callback that stops training after ``seconds`` of fitting.
+
+    Only the time inside ``fit`` counts (the validation passes between
+    epochs do not); the batch in progress is finished.
+    """
+
+    class _Deadline(keras.callbacks.Callback):
+        spent = 0.0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.spent + time.perf_counter() - self.start > seconds:
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.spent += time.perf_counter() - self.start
+
+    return _Deadline()
 
 
 def summary_lines(model):
@@ -442,6 +465,9 @@ def frozen_part(data, args, doc):
                        "mask": FROZEN[key][3]})
         results[key] = record
         model.save_weights(args.models_dir / f"{key}.weights.h5")
+        # Keep what is done if a later model is stopped.
+        doc["frozen"] = results
+        save(doc, args)
     slides = {}
     for key, kind in (("lstm", "LSTM"), ("gru", "GRU")):
         units, trainable = SLIDES[key]["units"], SLIDES[key]["trainable"]
@@ -474,6 +500,9 @@ def better_part(data, args, doc):
                        "max_seconds": args.max_seconds})
         results[key] = record
         model.save_weights(args.models_dir / f"{key}.weights.h5")
+        # Keep what is done if a later model is stopped.
+        doc["better"] = results
+        save(doc, args)
     return results
 
 
@@ -806,6 +835,11 @@ def markdown(doc):
     return "\n".join(lines)
 
 
+def save(doc, args):
+    """Write the JSON document to ``args.out``."""
+    args.out.write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
+
+
 def write_section(doc, path):
     """Replace (or append) the chapter 6 section of RESULTS.md."""
     text = path.read_text("utf-8")
@@ -906,7 +940,7 @@ def main():
                 "command": command.strip(),
                 "date": datetime.date.today().isoformat(),
                 "seconds": time.perf_counter() - start}
-            args.out.write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
+            save(doc, args)
             print(f"wrote {args.out} ({part})", flush=True)
     if "pipeline" in doc:
         write_section(doc, args.results)
