@@ -462,7 +462,7 @@ def frozen_part(data, args, doc):
             else args.epochs)
         record = train(model, data, data["length"], args.batch, epochs)
         record.update({"label": label, "summary": summary_lines(model),
-                       "mask": FROZEN[key][3]})
+                       "mask": FROZEN[key][3], "max_epochs": epochs})
         results[key] = record
         model.save_weights(args.models_dir / f"{key}.weights.h5")
         # Keep what is done if a later model is stopped.
@@ -496,6 +496,7 @@ def better_part(data, args, doc):
         record = train(model, data, length, args.better_batch,
                        args.better_epochs, max_seconds=args.max_seconds)
         record.update({"label": label, "summary": summary_lines(model),
+                       "max_epochs": args.better_epochs,
                        "dropout": args.dropout,
                        "max_seconds": args.max_seconds})
         results[key] = record
@@ -713,6 +714,11 @@ def rotten_part(data, args, doc):
     choices = {"best": best_key(doc, ("frozen", "better")),
                "best_frozen": best_key(doc, ("frozen",))}
     for role, (group, key) in choices.items():
+        done = [m for m in results["models"].values() if m["model"] == key]
+        if done:
+            # The same model in both roles: measured once.
+            results["models"][role] = dict(done[0])
+            continue
         model = load(data, args, doc, group, key)
         length = doc[group][key]["length"]
         accuracy, loss, p = measure(model, ids[:, :length], y)
