@@ -41,7 +41,6 @@ import datetime
 import json
 import os
 import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -51,6 +50,10 @@ os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import results_md  # noqa: E402
+
 SECTION = "## Chapter 5 — overfitting experiments"
 
 #: What the course's slides report for their "dropout + L2" model
@@ -445,19 +448,6 @@ def markdown(doc):
     return "\n".join(lines)
 
 
-def write_section(doc, path):
-    """Replace (or append) the chapter 5 section of RESULTS.md."""
-    text = path.read_text("utf-8")
-    section = markdown(doc)
-    pattern = re.compile(re.escape(SECTION) + r".*?(?=^## |\Z)",
-                         re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n", "utf-8")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--num-words", type=int, default=10_000)
@@ -491,7 +481,7 @@ def main():
         doc = run(args)
         args.out.write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
         print(f"wrote {args.out}")
-    write_section(doc, args.results)
+    results_md.write_section(markdown(doc), args.results)
     print(f"updated {args.results}")
 
 

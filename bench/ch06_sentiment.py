@@ -23,9 +23,11 @@ seed fixed. The parts, each of which can be run alone (``--parts``):
     LSTM(128) and GRU(32), RMSprop; and GRU(32) without the mask, to
     show what the padding does to a recurrent layer.
 ``better``
-    GloVe-initialised embeddings fine-tuned, with dropout (chapter 5)
-    and average pooling over time, on sequences of T and of the longer
-    T, each model stopped at 5 minutes of training.
+    GloVe-initialised embeddings fine-tuned, with chapter 5's dropout
+    and early stopping: average pooling over time on sequences of T and
+    of the longer T, and a bidirectional GRU(32) on T; each stopped
+    after ``--patience`` epochs without a lower validation loss or
+    before an epoch that would take its training past 5 minutes.
 ``analysis``
     Confusion matrix of the best model (by validation accuracy) on the
     test reviews, its accuracy by review length and its most
@@ -65,7 +67,6 @@ import json
 import math
 import os
 import platform
-import re
 import sys
 import textwrap
 import time
@@ -78,6 +79,9 @@ os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "autograder"))
+sys.path.insert(0, str(HERE))
+
+import results_md  # noqa: E402
 
 SECTION = "## Chapter 6 — sentiment analysis"
 PARTS = ("pipeline", "frozen", "better", "analysis", "quantise", "rotten")
@@ -101,13 +105,19 @@ FROZEN = {
     "gru": ("GRU(32)", "GRU", 32, True),
     "gru_no_mask": ("GRU(32), no mask", "GRU", 32, False),
 }
-#: The "better" models: key -> (label, long sequences?).
+#: The "better" models: key -> (label, long sequences?, what reads the
+#: vectors: "pool" for their average over time, "bigru" for a
+#: bidirectional GRU).
 BETTER = {
     "tuned_pool_short": ("fine-tuned GloVe + average pooling + dropout",
-                         False),
+                         False, "pool"),
     "tuned_pool": ("fine-tuned GloVe + average pooling + dropout, long T",
-                   True),
+                   True, "pool"),
+    "tuned_bigru": ("fine-tuned GloVe + bidirectional GRU(32) + dropout",
+                    False, "bigru"),
 }
+#: Units of each direction of the bidirectional GRU.
+BIGRU_UNITS = 32
 #: Number of centroids of the k-means codebook (one byte per row).
 CENTROIDS = 256
 
@@ -304,19 +314,24 @@ def frozen_model(key, matrix, length):
     return model
 
 
-def better_model(key, matrix, length, dropout):
+def better_model(key, matrix, length, dropout, learning_rate):
     """A compiled model of :data:`BETTER`: GloVe fine-tuned."""
     import keras
 
     inputs = keras.Input((length,), dtype="int64", name="tokens")
     x = embedding(inputs, matrix, trainable=True)
-    # Every key of BETTER: the mean of the (masked) vectors over time.
     x = keras.layers.Dropout(dropout)(x)
-    x = keras.layers.GlobalAveragePooling1D(name="pooling")(x)
+    if BETTER[key][2] == "pool":
+        # The mean of the (masked) vectors over time.
+        x = keras.layers.GlobalAveragePooling1D(name="pooling")(x)
+    else:
+        # The last states of a GRU read forwards and of one read backwards.
+        x = keras.layers.Bidirectional(
+            keras.layers.GRU(BIGRU_UNITS), name="recurrent")(x)
     x = keras.layers.Dropout(dropout)(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(x)
     model = keras.Model(inputs, outputs, name=key)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss="binary_crossentropy", metrics=["accuracy"])
     return model
 
@@ -326,7 +341,8 @@ def count(weights):
     return int(sum(math.prod(w.shape) for w in weights))
 
 
-def train(model, data, length, batch, epochs, max_seconds=None):
+def train(model, data, length, batch, epochs, max_seconds=None,
+          patience=None):
     """Train epoch by epoch; keep the best epoch; measure it.
 
     Parameters
@@ -343,6 +359,9 @@ def train(model, data, length, batch, epochs, max_seconds=None):
     max_seconds : float, optional
         Stop before an epoch that would take the training time past this
         (estimated from the last epoch).
+    patience : int, optional
+        Early stopping (chapter 5): stop after this many epochs without a
+        lower validation loss.
 
     Returns
     -------
@@ -389,6 +408,10 @@ def train(model, data, length, batch, epochs, max_seconds=None):
         if model.stop_training:
             # The deadline stopped this epoch part of the way.
             record["cut_by_deadline"] = True
+            break
+        waited = epoch + 1 - record["best_epoch"]
+        if patience is not None and waited >= patience:
+            record["stopped_early"] = True
             break
     model.set_weights(best)
     val_accuracy, val_loss, _ = measure(model, x["validation"],
@@ -488,17 +511,20 @@ def better_part(data, args, doc):
     for key in args.models or BETTER:
         if key not in BETTER:
             continue
-        label, long = BETTER[key]
+        label, long, _ = BETTER[key]
         print(label, flush=True)
         length = data["long_length"] if long else data["length"]
         keras.utils.set_random_seed(args.seed)
-        model = better_model(key, data["matrix"], length, args.dropout)
+        model = better_model(key, data["matrix"], length, args.dropout,
+                             args.learning_rate)
         record = train(model, data, length, args.better_batch,
-                       args.better_epochs, max_seconds=args.max_seconds)
+                       args.better_epochs, max_seconds=args.max_seconds,
+                       patience=args.patience)
         record.update({"label": label, "summary": summary_lines(model),
                        "max_epochs": args.better_epochs,
                        "dropout": args.dropout,
-                       "max_seconds": args.max_seconds})
+                       "max_seconds": args.max_seconds,
+                       "patience": args.patience})
         results[key] = record
         model.save_weights(args.models_dir / f"{key}.weights.h5")
         # Keep what is done if a later model is stopped.
@@ -525,7 +551,8 @@ def load(data, args, doc, group, key):
     if group == "frozen":
         model = frozen_model(key, data["matrix"], length)
     else:
-        model = better_model(key, data["matrix"], length, args.dropout)
+        model = better_model(key, data["matrix"], length, args.dropout,
+                             args.learning_rate)
     with warnings.catch_warnings():
         # The optimiser's state is saved too and not needed here.
         warnings.simplefilter("ignore")
@@ -748,8 +775,7 @@ def markdown(doc):
         SECTION, "",
         "Script: `bench/ch06_sentiment.py`, output "
         "`bench/ch06_sentiment.json` (chapter 6's pages read it). Its "
-        "parts ran as follows (one core of a 2-core machine shared with "
-        "other jobs, so seconds vary by tens of percent):", "",
+        "parts ran as follows:", "",
     ]
     for part in PARTS:
         run = doc.get("runs", {}).get(part)
@@ -771,9 +797,12 @@ def markdown(doc):
         f"{pipe['vocabulary_size']} tokens (of {pipe['distinct_words']} "
         f"distinct words), GloVe 6B {pipe['glove_dimension']}-d covers "
         f"{100 * pipe['coverage']:.1f} % of it.", "",
-        "Frozen GloVe, `mask_zero=True`, RMSprop 1e-3; fine-tuned models: "
-        "Adam 1e-3, dropout "
-        f"{doc['settings']['dropout']}, at most "
+        "Frozen GloVe, `mask_zero=True`, "
+        f"{doc['settings']['frozen_optimizer']}; fine-tuned models: "
+        f"{doc['settings']['better_optimizer']}, dropout "
+        f"{doc['settings']['dropout']}, early stopping after "
+        f"{doc['settings'].get('patience')} epochs without a lower "
+        "validation loss, at most "
         f"{doc['settings']['max_seconds']:.0f} s of training; batches of "
         f"{doc['settings']['batch']} (frozen) and "
         f"{doc['settings']['better_batch']} (fine-tuned). The kept epoch "
@@ -846,19 +875,6 @@ def save(doc, args):
     args.out.write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
 
 
-def write_section(doc, path):
-    """Replace (or append) the chapter 6 section of RESULTS.md."""
-    text = path.read_text("utf-8")
-    section = markdown(doc)
-    pattern = re.compile(re.escape(SECTION) + r".*?(?=^## |\Z)",
-                         re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n", "utf-8")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--parts", nargs="+", choices=PARTS,
@@ -875,7 +891,11 @@ def main():
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--dense-epochs", type=int, default=10)
     parser.add_argument("--mask-epochs", type=int, default=3)
-    parser.add_argument("--better-epochs", type=int, default=12)
+    parser.add_argument("--better-epochs", type=int, default=100)
+    parser.add_argument("--patience", type=int, default=3,
+                        help="early stopping of the fine-tuned models")
+    parser.add_argument("--learning-rate", type=float, default=0.005,
+                        help="Adam's, for the fine-tuned models")
     parser.add_argument("--max-seconds", type=float, default=300.0)
     parser.add_argument("--dropout", type=float, default=0.5)
     parser.add_argument("--kmeans-iterations", type=int, default=25)
@@ -904,11 +924,13 @@ def main():
         tf.config.threading.set_inter_op_parallelism_threads(1)
         tf.config.threading.set_intra_op_parallelism_threads(1)
         args.models_dir.mkdir(exist_ok=True)
-        command = ("nice -n 10 taskset -c 1 .venv/bin/python "
+        cores = sorted(os.sched_getaffinity(0))
+        pinned = f"taskset -c {cores[0]} " if len(cores) == 1 else ""
+        command = (f"nice -n 10 {pinned}.venv/bin/python "
                    "bench/ch06_sentiment.py " + " ".join(sys.argv[1:]))
         doc.update({
             "machine": f"{os.cpu_count()} cores (run on one), "
-                       f"{platform.machine()}, shared with other jobs",
+                       f"{platform.machine()}",
             "versions": {"python": platform.python_version(),
                          "tensorflow": tf.__version__,
                          "keras": keras.__version__,
@@ -924,7 +946,9 @@ def main():
                     "dropout": args.dropout, "seed": args.seed,
                     "subset": args.subset,
                     "frozen_optimizer": "RMSprop, learning rate 0.001",
-                    "better_optimizer": "Adam, learning rate 0.001"}
+                    "patience": args.patience,
+                    "better_optimizer":
+                        f"Adam, learning rate {args.learning_rate}"}
         doc.setdefault("settings", {}).update(settings)
         started = time.perf_counter()
         data = prepare(args)
@@ -949,7 +973,7 @@ def main():
             save(doc, args)
             print(f"wrote {args.out} ({part})", flush=True)
     if "pipeline" in doc:
-        write_section(doc, args.results)
+        results_md.write_section(markdown(doc), args.results)
         print(f"updated {args.results}")
 
 

@@ -16,7 +16,6 @@ Run from the repository root::
 import argparse
 import importlib
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -25,6 +24,9 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 COMMAND = ".venv/bin/python bench/proof_counts.py --write"
 #: The heading of the section this script owns in RESULTS.md.
 HEADING = "## Hidden checks: mutants and accepted variants"
+sys.path.insert(0, str(ROOT / "bench"))
+import results_md  # noqa: E402
+
 #: Chapters whose hidden checks have a test module.
 CHAPTERS = tuple(sorted(
     p.stem.removeprefix("test_hidden_checks_ch")
@@ -86,16 +88,6 @@ def section():
     return "\n".join(lines) + "\n"
 
 
-def replace_section(text, new):
-    """``text`` with the section under HEADING replaced by ``new``."""
-    pattern = re.compile(
-        rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M,
-    )
-    if pattern.search(text):
-        return pattern.sub(lambda _: new + "\n", text).rstrip("\n") + "\n"
-    return text.rstrip("\n") + "\n\n" + new
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -105,8 +97,7 @@ def main():
     args = parser.parse_args()
     new = section()
     if args.write:
-        RESULTS.write_text(replace_section(RESULTS.read_text("utf-8"), new),
-                           "utf-8")
+        results_md.write_section(new, RESULTS)
     print(new, end="")
 
 

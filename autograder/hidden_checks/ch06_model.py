@@ -17,14 +17,19 @@ A comes from the reference model (frozen GloVe with ``mask_zero=True``,
 GRU(32), Dense(1, sigmoid), Adam) over 5 seeds with a margin:
 ``bench/ch06_accuracy_check.py`` measured it, and ``bench/RESULTS.md``
 ("Chapter 6 — accuracy check") records the runs, the rule and the
-command. A Flatten+Dense model and a GRU without the mask fail A on
-every seed. There is no gap criterion: on frozen embeddings the
+command. A Flatten+Dense model fails A on every seed. A model whose
+padding is not masked (no ``mask_zero=True``, no ``Masking`` layer) is
+refused before training: a GRU reading the padding reaches A on some
+seeds and chance on others, so its accuracy cannot decide. There is no
+gap criterion: on frozen embeddings the
 recurrent models stay close to their training accuracy within this
 budget (the bench records the gaps), and the issue asks for A only.
 
 The messages give the measured values and the budget, never the hidden
 reviews.
 """
+
+import keras
 
 from . import accuracy
 from ._common import Text, call, fail, hidden_check
@@ -36,19 +41,23 @@ VOCAB_SIZE = 10_000
 SEQUENCE_LENGTH = 300
 #: Hidden subset: reviews of the training part (to train) and of the
 #: test part (to score) of the course's split, seed accuracy.DATA_SEED.
-TRAIN, TEST = 2_000, 3_000
-#: Five epochs of batches of 128 reviews (80 updates).
-BUDGET = accuracy.Budget(epochs=5, batch_size=128)
+TRAIN, TEST = 4_000, 3_000
+#: Six epochs of batches of 64 reviews (375 updates): enough for a
+#: gated cell with a fast optimiser to learn the task on every seed
+#: (five epochs of 2,000 reviews in batches of 128 left an LSTM(32)
+#: below the reference's threshold on 3 seeds of 5: bench/RESULTS.md).
+BUDGET = accuracy.Budget(epochs=6, batch_size=64)
 #: Seed of the check's run (weights, dropout masks, batches).
 SEED = 0
-#: Longest training, in seconds: the course's per-cell timeout. The
-#: reference needs about 50 s of CPU on one thread of this machine
-#: (bench/RESULTS.md); on a core shared with other jobs the wall clock
-#: can pass the limit, and the check then fails with that message.
-MAX_SECONDS = 120
-#: A: the reference's lowest test accuracy over seeds 0-4 (0.7423) less
+#: Longest training, in seconds of the grader's CPU time: other jobs on
+#: the machine do not stop a model that fits. The reference needs 30-40 s
+#: of CPU on one thread of this machine (bench/RESULTS.md), and up to
+#: about three times that on a core shared with other trainings; only a
+#: model far larger or slower than the chapter needs is stopped.
+MAX_SECONDS = 300
+#: A: the reference's lowest test accuracy over seeds 0-4 (0.7983) less
 #: a margin of 0.03, rounded down to 0.005 (bench/RESULTS.md).
-MIN_TEST_ACCURACY = 0.71
+MIN_TEST_ACCURACY = 0.765
 
 NAME = "build_sentiment_model"
 
@@ -117,6 +126,31 @@ def expect_sentiment_model(model, matrix, lang):
         ))
 
 
+def expect_mask(model, matrix, lang):
+    """Fail unless the padding is masked: ``mask_zero`` or ``Masking``.
+
+    Required by the notebook, and checked by structure rather than by
+    accuracy: a recurrent layer that reads the padding sometimes learns
+    to carry the review through it and sometimes not, depending on the
+    seed (bench/RESULTS.md), so its accuracy cannot decide.
+    """
+    masked = any(layer.mask_zero
+                 for layer in accuracy.embeddings_equal_to(model, matrix))
+    masked = masked or any(isinstance(layer, keras.layers.Masking)
+                           for layer in accuracy.all_layers(model))
+    if not masked:
+        fail(lang, Text(
+            f"The Embedding layer of the model of {NAME} needs "
+            "`mask_zero=True`: the padding (token id 0) comes at the end "
+            "of each review, and without the mask the layers after it "
+            "read hundreds of padding steps as if they were words.",
+            f"La capa Embedding del modelo de {NAME} necesita "
+            "`mask_zero=True`: el relleno (el índice 0) va al final de "
+            "cada reseña y, sin la máscara, las capas siguientes leen "
+            "cientos de pasos de relleno como si fueran palabras.",
+        ))
+
+
 def measure(student_fn, lang="en", seed=SEED):
     """Build, refuse or train the student's model; its measurements.
 
@@ -130,6 +164,7 @@ def measure(student_fn, lang="en", seed=SEED):
     with accuracy.kept_random_state():  # the student's code draws too
         model = _build(student_fn, hidden.matrix, lang)
         expect_sentiment_model(model, hidden.matrix, lang)
+        expect_mask(model, hidden.matrix, lang)
         try:
             measured, p_test = accuracy.train(
                 model, hidden, BUDGET, seed, max_seconds=MAX_SECONDS,
@@ -141,13 +176,13 @@ def measure(student_fn, lang="en", seed=SEED):
     if too_long is not None:
         fail(lang, Text(
             f"The check stopped the training of the model of {NAME} "
-            f"after {too_long:.0f} s (at most {MAX_SECONDS} s for "
-            f"{BUDGET.epochs} epochs): the model is far larger or slower "
+            f"after {too_long:.0f} s of CPU time (at most {MAX_SECONDS} s "
+            f"for {BUDGET.epochs} epochs): the model is far larger or slower "
             "than this chapter needs. One GRU(32) on the frozen "
             "embedding trains within a minute.",
             f"La prueba detuvo el entrenamiento del modelo de {NAME} a "
-            f"los {too_long:.0f} s (como máximo {MAX_SECONDS} s para "
-            f"{BUDGET.epochs} épocas): el modelo es mucho más grande o "
+            f"los {too_long:.0f} s de CPU (como máximo {MAX_SECONDS} s "
+            f"para {BUDGET.epochs} épocas): el modelo es mucho más grande o "
             "lento de lo que este capítulo necesita. Una GRU(32) sobre "
             "el embedding congelado se entrena en menos de un minuto.",
         ))
