@@ -476,8 +476,11 @@ def restore_embeddings(matrix):
     Embedding's too (its ``weights=[matrix]`` are not part of its
     configuration; a ``Constant`` initialiser is, but is not the only way
     to write it). The Embedding layers of the clone whose original held
-    ``matrix`` get it back, so that both ways train the same; every
-    layer of the clone keeps the ``trainable`` flag of its original.
+    ``matrix`` get it back, so that both ways start from it (the other
+    layers' first weights may differ between the two: a random
+    initialiser in the configuration draws from the seed, a ``Constant``
+    does not); every layer of the clone keeps the ``trainable`` flag of
+    its original.
     """
 
     def prepare(model, clone):
