@@ -827,7 +827,7 @@ def markdown(doc):
                     slide += f", {s['trainable']}"
             label = r["label"]
             if r["length"] != pipe["length"]:
-                label += f", long (T = {r['length']})"
+                label += f" (T = {r['length']})"
             lines.append(
                 f"| {label} | {slide} | {r['trainable']} / "
                 f"{r['non_trainable']} | {r['epochs_run']} "
