@@ -67,7 +67,8 @@ def dense_model(units, *, dropout=0.0, l2=0.0, optimizer="rmsprop"):
                 layers.append(keras.layers.Dropout(dropout))
         layers.append(keras.layers.Dense(1, activation="sigmoid"))
         model = keras.Sequential(layers)
-        model.compile(optimizer=optimizer, loss="binary_crossentropy")
+        model.compile(optimizer=optimizer, loss="binary_crossentropy",
+                      metrics=["accuracy"])
         return model
 
     return build
@@ -88,7 +89,8 @@ def l2_functional(num_words):
     out = keras.layers.Dense(1, activation="sigmoid")(h)
     model = keras.Model(reviews, out)
     model.compile(optimizer=keras.optimizers.RMSprop(1e-3),
-                  loss=keras.losses.BinaryCrossentropy())
+                  loss=keras.losses.BinaryCrossentropy(),
+                  metrics=["accuracy"])
     return model
 
 

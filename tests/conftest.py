@@ -3,6 +3,7 @@
 import functools
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,13 +123,14 @@ def samples_graded(tmp_path_factory):
     course's files (and of the folders grading must not touch) before
     and after.
     """
-    from tree import tree_digest
+    from tree import tree_digest, venv_state
 
     course = fresh_copy(tmp_path_factory.mktemp("fresh-course"))
     make("samples", course)
     watched = (course, ROOT / "solutions", ROOT / "autograder" /
                "hidden_checks", ROOT / "rnn_course")
     before = tree_digest(*watched, skip=GRADER_OUTPUT)
+    before.update(venv_state(sys.prefix))  # the venv included
     # Workers, kernels and their scratch folders go under the course's
     # own tmp/, so that what this run leaves behind can be told from
     # other runs' (tests/test_autograde.py looks).
@@ -147,4 +149,5 @@ def samples_graded(tmp_path_factory):
     make("feedback", course, check=False)
     make("grades", course)
     after = tree_digest(*watched, skip=GRADER_OUTPUT)
+    after.update(venv_state(sys.prefix))
     return course, result, before, after

@@ -7,19 +7,24 @@ minute: each model is trained once, on the check's one seed.
 * the reference (frozen GloVe with ``mask_zero=True``, GRU(32)) passes,
   and an LSTM(32) written with the functional API and
   ``weights=[embedding_matrix]`` passes;
-* the Flatten+Dense model of the slides fails on the test accuracy A,
-  and the reference without ``mask_zero`` is refused before training
-  (a mask from ``mask_zero`` or a ``Masking`` layer is accepted);
-* the same model written with ``weights=[m]`` (which the clone would
-  re-draw) passes, with the same accuracies whatever the student's
-  seed and training;
+* the Flatten+Dense model of the slides fails on the test accuracy A
+  (and, having no recurrent layer, on the docstring's structure), and
+  the reference without ``mask_zero`` is refused before training (a
+  mask from ``mask_zero`` or a ``Masking`` layer is accepted);
+* the same model written with ``weights=[m]`` passes, with the same
+  accuracies whatever the student's seed and training: the grader
+  builds the described model and puts its own copy of the matrix in;
+* a trainable embedding, a missing accuracy metric, smuggled weights
+  (the test part memorised in the kernel and frozen in ``Constant``
+  initialisers with a learning rate of zero) are refused by their
+  description;
 * what is not a compiled Keras model of the token ids with one sigmoid
   output, the binary cross-entropy and an Embedding holding the given
   matrix is refused, with a message that says what is wrong, before any
   training;
 * a model with a Lambda layer is refused by the real trusted path, and
-  the reference carried the same way (a ``.keras`` archive) gives the
-  same accuracies as here: the same seed twice, the same result.
+  the reference carried the same way (a validated description) gives
+  the same accuracies as here: the same seed twice, the same result.
 
 The threshold and the runs over 5 seeds behind it are in
 ``bench/RESULTS.md`` (``bench/ch06_accuracy_check.py``). The named
@@ -59,7 +64,7 @@ def sentiment_model(*, how="constant", trainable=False):
             keras.layers.Dense(1, activation="sigmoid"),
         ])
         model.compile(optimizer=keras.optimizers.Adam(0.005),
-                      loss="binary_crossentropy")
+                      loss="binary_crossentropy", metrics=["accuracy"])
         return model
 
     return build
@@ -87,6 +92,20 @@ def reference_run():
 
 
 # --------------------------------------------------------- what passes
+
+
+def test_the_new_path_gives_the_recorded_run(reference_run):
+    # The model is built from its description and trained in the
+    # trainer's sandbox; the check's seed gives exactly the run recorded
+    # by the bench, so the thresholds taken from those runs still hold.
+    recorded = json.loads((ROOT / "bench" / "ch06_accuracy_check.json")
+                          .read_text("utf-8"))
+    run = recorded["models"]["reference"]["runs"][ch06_model.SEED]
+    assert run["seed"] == ch06_model.SEED
+    assert reference_run.val_accuracy == run["val_accuracy"]
+    assert reference_run.train_accuracy == run["train_accuracy"]
+
+
 
 
 def test_reference_passes(reference_run):
@@ -128,6 +147,18 @@ def test_student_seed_and_training_do_not_change_the_grade():
 
 
 def test_flatten_dense_fails_on_the_accuracy():
+    measured = ch06_model.measure(flatten_dense)
+    messages = {}
+    for lang in suite.LANGS:
+        with pytest.raises(AssertionError) as caught:
+            ch06_model.verdict(measured, lang)
+        messages[lang] = str(caught.value)
+    assert f"at least {ch06_model.MIN_TEST_ACCURACY:.3f}" in messages["en"]
+    assert "mask_zero=True" in messages["en"]
+    assert f"al menos {ch06_model.MIN_TEST_ACCURACY:.3f}" in messages["es"]
+
+
+def test_flatten_dense_breaks_the_structure_before_training():
     # Also: a check leaves the grader's random states and floatx alone.
     messages = {}
 
@@ -136,9 +167,8 @@ def test_flatten_dense_fails_on_the_accuracy():
             messages[lang] = suite.failure(CHECK, flatten_dense, lang)
 
     suite.assert_global_state_unchanged(run)
-    assert f"at least {ch06_model.MIN_TEST_ACCURACY:.3f}" in messages["en"]
-    assert "mask_zero=True" in messages["en"]
-    assert f"al menos {ch06_model.MIN_TEST_ACCURACY:.3f}" in messages["es"]
+    assert "needs a recurrent layer" in messages["en"]
+    assert "necesita una capa recurrente" in messages["es"]
 
 
 def test_gru_without_mask_is_refused_before_training():
@@ -161,11 +191,16 @@ def test_the_mask_may_come_from_the_embedding_or_a_masking_layer(masking):
     layers += [keras.layers.GRU(4), keras.layers.Dense(1, "sigmoid")]
     model = keras.Sequential(layers)
     model.layers[0].set_weights([matrix])
+    model.compile(optimizer="adam", loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    spec = accuracy.model_spec(
+        model, name=ch06_model.NAME, lang="en",
+        arguments=[(ch06_model.MATRIX_PATH, matrix)])
     if masking is None:
         with pytest.raises(AssertionError, match="mask_zero=True"):
-            ch06_model.expect_mask(model, matrix, "en")
+            ch06_model.expect_structure(spec, matrix, "en")
     else:
-        ch06_model.expect_mask(model, matrix, "en")
+        ch06_model.expect_structure(spec, matrix, "en")
 
 
 def not_a_model(embedding_matrix, sequence_length):
@@ -224,6 +259,36 @@ def rows_off_by_one(embedding_matrix, sequence_length):
     return reference(shifted, sequence_length)
 
 
+def trainable_embedding(embedding_matrix, sequence_length):
+    return sentiment_model(trainable=True)(embedding_matrix,
+                                           sequence_length)
+
+
+def no_metric(embedding_matrix, sequence_length):
+    model = reference(embedding_matrix, sequence_length)
+    model.compile(optimizer=keras.optimizers.Adam(0.005),
+                  loss="binary_crossentropy")
+    return model
+
+
+def memorised_test_part(embedding_matrix, sequence_length):
+    # Vectors "trained" in the kernel (on the course's test reviews, say),
+    # frozen in a Constant initialiser and kept by a learning rate of 0.
+    vocab_size, dim = embedding_matrix.shape
+    trained = embedding_matrix + 0.5
+    model = keras.Sequential([
+        keras.Input((sequence_length,), dtype="int32"),
+        keras.layers.Embedding(
+            vocab_size, dim, mask_zero=True,
+            embeddings_initializer=keras.initializers.Constant(trained)),
+        keras.layers.GRU(32),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer=keras.optimizers.SGD(0.0),
+                  loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
 #: (mutant, words of its English message, of its Spanish one); none of
 #: them trains.
 REFUSED = [
@@ -237,8 +302,13 @@ REFUSED = [
     (mse_loss, "binary cross-entropy", "entropía cruzada binaria"),
     (random_embedding, "no Embedding layer of the model holds it",
      "ninguna capa Embedding del modelo la contiene"),
-    (rows_off_by_one, "no Embedding layer of the model holds it",
-     "ninguna capa Embedding del modelo la contiene"),
+    (rows_off_by_one, "only an Embedding holding the embedding_matrix",
+     "solo puede congelarse un Embedding que contenga la "
+     "embedding_matrix"),
+    (trainable_embedding, "must be frozen", "debe estar congelado"),
+    (no_metric, "metrics=[\"accuracy\"]", "metrics=[\"accuracy\"]"),
+    (memorised_test_part, "Constant initialiser may hold a number only",
+     "solo puede tener un número"),
 ]
 
 
@@ -270,29 +340,29 @@ def test_a_model_too_slow_to_train_is_stopped(monkeypatch):
                               hint="stopped the training")
 
 
-# ------------------------------------- the clone keeps the given matrix
+# --------------------------------- the grader's model keeps the matrix
 
 
 @pytest.mark.parametrize("how", ["weights", "constant"])
 @pytest.mark.parametrize("trainable", [False, True])
-def test_the_clone_gets_the_matrix_back_and_keeps_trainable(how,
-                                                            trainable):
+def test_the_built_model_holds_the_graders_matrix(how, trainable):
+    from trusted_grading import models
+
     matrix = ch06_model.data().matrix
     model = sentiment_model(how=how, trainable=trainable)(
         matrix, ch06_model.SEQUENCE_LENGTH)
-    model.layers[1].trainable = False  # a frozen GRU, to be kept so
-    prepare = accuracy.restore_embeddings(matrix)
-    with accuracy.kept_random_state():
-        bare = accuracy.fresh_copy(model, 0)
-        clone = accuracy.fresh_copy(model, 0, prepare)
-    restored = clone.layers[0].get_weights()[0]
-    assert np.array_equal(restored, matrix)
-    if how == "weights":  # what the restoring is for
-        assert not np.array_equal(bare.layers[0].get_weights()[0], matrix)
-    assert [layer.trainable for layer in clone.layers] == [
-        layer.trainable for layer in model.layers]
-    assert clone.layers[0].trainable is trainable
-    assert clone.layers[1].trainable is False
+    spec = accuracy.model_spec(
+        model, name=ch06_model.NAME, lang="en",
+        arguments=[(ch06_model.MATRIX_PATH, matrix)])
+    copy = matrix.copy()
+    built = models.build(spec, weights={ch06_model.MATRIX_PATH: copy}.get)
+    assert np.array_equal(built.layers[0].get_weights()[0], matrix)
+    assert built.layers[0].trainable is trainable
+    assert built.layers[1].trainable is True
+    model.layers[1].trainable = False  # a frozen GRU: refused
+    with pytest.raises(AssertionError, match="GRU.*is frozen"):
+        accuracy.model_spec(model, name=ch06_model.NAME, lang="en",
+                            arguments=[(ch06_model.MATRIX_PATH, matrix)])
 
 
 def test_the_hidden_data_are_computed_once_and_read_only():
@@ -326,7 +396,7 @@ def build_sentiment_model(embedding_matrix, sequence_length):
         keras.layers.Dense(1, activation="sigmoid"),
     ])
     model.compile(optimizer=keras.optimizers.Adam(0.005),
-                  loss="binary_crossentropy")
+                  loss="binary_crossentropy", metrics=["accuracy"])
     return model
 
 

@@ -47,6 +47,11 @@ EXPECTED = {
 }
 BROKEN = "broken-json"
 
+from hostile_models import ATTACKS  # noqa: E402
+
+#: Points of each chapter's model-building test cell.
+MODEL_POINTS = 3
+
 
 def processes_in(folder):
     """Command lines of the processes that run in, or name, ``folder``."""
@@ -103,6 +108,21 @@ def test_correct_sample_of_every_chapter_gets_full_marks(grades,
     row = grades[(student, assignment)]
     assert float(row["max_score"]) > 0
     assert float(row["score"]) == float(row["max_score"]), row
+
+
+@pytest.mark.parametrize("student", sorted(ATTACKS))
+def test_a_hostile_model_loses_exactly_its_points(grades, course, student):
+    # Smuggled weights, a Lambda gadget, a declared-size bomb, a rewritten
+    # description, a memorised test part: each refused by its
+    # description, before any training; every other answer keeps its
+    # marks.
+    slug, name, _ = ATTACKS[student]
+    row = grades[(student, f"{slug}-en")]
+    assert float(row["max_score"]) > MODEL_POINTS
+    assert float(row["score"]) == float(row["max_score"]) - MODEL_POINTS, row
+    page = (course / "autograder" / "feedback" / student / f"{slug}-en"
+            / f"{slug}.html").read_text("utf-8")
+    assert "cannot be graded" in page, student
 
 
 def test_broken_notebook_is_reported_not_fatal(graded, grades):

@@ -142,23 +142,43 @@ def test_generator_crosses_as_its_state():
     assert back.random() == rng.random()
 
 
-def test_models_cross_only_as_safe_keras_archives(tmp_path):
+def test_models_cross_only_as_validated_descriptions(tmp_path):
     import keras
-    from trusted_grading.session import _load_model
+    from trusted_grading.session import load_model
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
     wire.dump(model, tmp_path, "m")
-    back = wire.load(tmp_path, "m", max_bytes=LIMIT,
-                     keras_loader=_load_model)
-    x = np.ones((1, 3), "float32")
-    np.testing.assert_allclose(back(x), model(x))
+    # Nothing but JSON and an empty array file: no archive, no weight.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.npz"]
+    with np.load(tmp_path / "m.npz") as npz:
+        assert npz.files == []
+    back = wire.load(tmp_path, "m", max_bytes=LIMIT, model_loader=load_model)
+    assert back is not model and isinstance(back, keras.Model)
+    assert back.output_shape == (None, 2) and back.compiled
+    # The grader's own weights: none of the student's model's.
+    for mine, theirs in zip(back.get_weights(), model.get_weights(),
+                            strict=True):
+        assert mine.shape == theirs.shape
+        assert not np.array_equal(mine, theirs) or not mine.any()
     with pytest.raises(wire.WireError):  # no loader: no model
         wire.load(tmp_path, "m", max_bytes=LIMIT)
     lam = keras.Sequential([keras.Input((3,)),
                             keras.layers.Lambda(lambda t: t * 2)])
     wire.dump(lam, tmp_path, "lam")
-    with pytest.raises(wire.WireError, match="built-in layers"):
-        wire.load(tmp_path, "lam", max_bytes=LIMIT, keras_loader=_load_model)
+    from trusted_grading.models import Refused
+
+    with pytest.raises(Refused, match="Lambda is not allowed"):
+        wire.load(tmp_path, "lam", max_bytes=LIMIT, model_loader=load_model)
+
+
+def test_an_archive_tag_is_never_loaded(tmp_path):
+    # The old way, a .keras archive beside the JSON, is unknown now.
+    wire.dump(1, tmp_path, "old")
+    (tmp_path / "old.json").write_text('{"t": "keras", "file": "x.keras"}')
+    with pytest.raises(wire.WireError, match="unknown tag"):
+        wire.load(tmp_path, "old", max_bytes=LIMIT,
+                  model_loader=lambda *a: pytest.fail("loaded"))
 
 
 # ------------------------------------------------------ worker and proxy

@@ -19,3 +19,25 @@ def tree_digest(*folders, skip=()):
             data = path.read_bytes()
             digest[f"{folder}/{relative}"] = hashlib.sha256(data).hexdigest()
     return digest
+
+
+def venv_state(prefix):
+    """{path: (size, mtime)} of every file of the Python environment.
+
+    Cheaper than hashing its gigabytes and enough to see a planted file
+    (a ``.pth`` in site-packages runs at every Python start) or a
+    rewritten one.
+    """
+    import os
+
+    state = {}
+    for root, folders, files in os.walk(prefix):
+        folders[:] = [f for f in folders if f != "__pycache__"]
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue
+            state[path] = (info.st_size, info.st_mtime_ns)
+    return state

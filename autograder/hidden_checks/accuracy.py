@@ -1,23 +1,22 @@
-"""Accuracy checks: the student's model trained here, the same way always.
+"""Accuracy checks: the student's design trained here, the same way always.
 
 A graded function of a Keras chapter returns a compiled model. Its check
-trusts nothing of the student's process but the model's architecture and
-its compile settings: the model (in trusted grading, the one rebuilt from
-the ``.keras`` archive, built-in layers only) is cloned with fresh
-weights drawn from the check's own seed, compiled again with a fresh copy
-of the student's optimiser and the student's loss, and trained here on
-data that the student's code never receives, for a fixed budget. So the
-student's seeding, pre-training or optimiser state cannot change the
-result, and the same seed gives the same accuracies.
+trusts nothing of the student's process but the model's *description*:
+its layers, their arguments and its compile settings, validated against
+an allowlist (:func:`model_spec`; :mod:`trusted_grading.models`). No
+weight of the student's crosses: the described model is built again
+with the grader's constructor calls and fresh weights drawn from the
+check's own seed (an embedding matrix the check passed is the grader's
+copy), and trained in a sandbox of its own (:mod:`trusted_grading.
+training`) on data that the student's code never receives, for a fixed
+budget. So the student's seeding, pre-training, smuggled weights or
+optimiser state cannot change the result, and the same seed gives the
+same accuracies.
 
-Determinism on CPU: ``keras.utils.set_random_seed(seed)`` (Python, NumPy,
-TensorFlow and Keras's global seed generator, hence the initial weights,
-the dropout masks and the shuffling of the batches) before the clone is
-made, ``tf.config.experimental.enable_op_determinism()``, and one
-TensorFlow thread: the package sets ``TF_NUM_INTRAOP_THREADS`` and
-``TF_NUM_INTEROP_THREADS`` to 1 before TensorFlow starts (see
-``hidden_checks/__init__.py``), and :func:`train` asks for one thread
-again when TensorFlow has not run yet.
+Determinism on CPU: one TensorFlow thread, ``keras.utils.
+set_random_seed(seed)`` before the model is built (initial weights,
+dropout masks, shuffling of the batches) and op determinism, in the
+trainer (:mod:`trusted_grading.trainer`).
 
 The data are vectorised once per process (:func:`bag_of_words_data`,
 :func:`sequence_data`, cached by sizes and seed: data of the course, not
@@ -28,12 +27,11 @@ import contextlib
 import functools
 import math
 import random
-import time
 from typing import NamedTuple
 
 import keras
 import numpy as np
-import tensorflow as tf
+from trusted_grading import describe, models, training
 
 from rnn_course.bag_of_words import imdb_subset, multi_hot
 from rnn_course.data import imdb_splits, load_glove
@@ -342,44 +340,12 @@ class TrainingTooLong(RuntimeError):
         self.seconds = seconds
 
 
-class _Deadline(keras.callbacks.Callback):
-    """Stop the training at the first batch that ends past ``deadline``.
-
-    ``deadline`` is a reading of :func:`time.process_time`: the CPU time
-    of the grader's process (all its threads), which other jobs on the
-    machine do not slow down, unlike the wall clock.
-    """
-
-    def __init__(self, deadline):
-        super().__init__()
-        self.deadline = deadline
-        self.passed = False
-
-    def on_train_batch_end(self, batch, logs=None):
-        if time.process_time() > self.deadline:
-            self.passed = True
-            self.model.stop_training = True
-
-
-def _op_determinism_switch():
-    """(is_enabled, disable) of TensorFlow, or None where not exposed."""
-    try:
-        from tensorflow.python.framework.config import (
-            disable_op_determinism,
-            is_op_determinism_enabled,
-        )
-    except ImportError:
-        return None
-    return is_op_determinism_enabled, disable_op_determinism
-
-
 @contextlib.contextmanager
 def kept_random_state():
     """Give Python's and NumPy's global random states back afterwards.
 
-    ``keras.utils.set_random_seed`` reseeds both, and Keras draws from
-    Python's when it makes a layer without a seed: a check leaves the
-    grader's process as it found it.
+    The student's code (in tests, run in this process) may reseed them:
+    a check leaves the grader's process as it found it.
     """
     python_state, numpy_state = random.getstate(), np.random.get_state()
     try:
@@ -389,138 +355,92 @@ def kept_random_state():
         np.random.set_state(numpy_state)
 
 
-@contextlib.contextmanager
-def _deterministic():
-    """One TensorFlow thread (when still possible), deterministic ops.
+def model_spec(model, *, name, lang, arguments=()):
+    """The validated description of ``model``, or a failure saying why.
 
-    Op determinism is switched off again afterwards if it was off, and
-    the global random states are kept (:func:`kept_random_state`).
-    """
-    threading = tf.config.threading
-    for setter in (threading.set_intra_op_parallelism_threads,
-                   threading.set_inter_op_parallelism_threads):
-        try:
-            setter(1)
-        except RuntimeError:  # TensorFlow already runs: see the docstring
-            pass
-    switch = _op_determinism_switch()
-    was_on = switch is None or switch[0]()
-    tf.config.experimental.enable_op_determinism()
-    try:
-        with kept_random_state():
-            yield
-    finally:
-        if not was_on:
-            switch[1]()
-
-
-def fresh_copy(model, seed, prepare=None):
-    """``model``'s architecture with new weights and a new optimiser.
+    In trusted grading ``model`` is the grader's own, built from the
+    description the kernel sent (:func:`trusted_grading.session.
+    load_model`); in tests it is the function's model itself. Either
+    way it is described again here (:func:`describe.describe`) and
+    validated (:func:`models.validate`): what is trained is that
+    description, never the object.
 
     Parameters
     ----------
     model : keras.Model
-        A compiled model; it is not modified.
-    seed : int
-        Seed of every random draw from here on (initial weights, dropout
-        masks, shuffling).
-    prepare : callable, optional
-        ``prepare(model, clone)``, called before the clone is compiled:
-        e.g. to give a frozen embedding its given matrix back
-        (:func:`restore_embeddings`), which the fresh weights re-drew.
+    name : str
+        The graded function, for messages.
+    lang : {"en", "es"}
+    arguments : sequence of (path, np.ndarray)
+        The arrays the function received (an Embedding holding one is
+        restored from the grader's copy when trained).
 
     Returns
     -------
-    keras.Model
-        A clone, compiled with a fresh optimiser of the same class and
-        settings (learning rate included) and the same loss.
+    dict
     """
-    keras.utils.set_random_seed(seed)
-    clone = keras.models.clone_model(model)
-    if prepare is not None:
-        prepare(model, clone)
-    optimizer = keras.optimizers.deserialize(
-        keras.optimizers.serialize(model.optimizer))
-    clone.compile(optimizer=optimizer, loss=model.loss)
-    return clone
+    try:
+        return models.validate(describe.describe(model, arguments))
+    except models.Refused as error:
+        fail(lang, Text(f"The model of {name} cannot be graded: "
+                        f"{error.en}.",
+                        f"El modelo de {name} no se puede calificar: "
+                        f"{error.es}."))
 
 
-def all_layers(model):
-    """Every layer of ``model``, those of nested models included, in order.
-    """
-    found = []
-    for layer in model.layers:
-        found.append(layer)
-        if hasattr(layer, "layers"):
-            found.extend(all_layers(layer))
-    return found
+def has_metric_accuracy(spec):
+    """True when the model is compiled with an accuracy metric."""
+    compiled = spec.get("compile") or {}
+    return any((m if isinstance(m, str) else m["class_name"]) in (
+        "accuracy", "acc", "binary_accuracy", "BinaryAccuracy")
+        for m in compiled.get("metrics", []))
 
 
-def embeddings_equal_to(model, matrix):
-    """The Embedding layers of ``model`` whose weights equal ``matrix``."""
-    found = []
-    for layer in all_layers(model):
-        if not isinstance(layer, keras.layers.Embedding):
-            continue
-        weights = layer.get_weights()
-        if (len(weights) == 1 and weights[0].shape == matrix.shape
-                and np.array_equal(weights[0], matrix)):
-            found.append(layer)
-    return found
+def expect_accuracy_metric(spec, *, name, lang):
+    """Fail unless the model is compiled with ``metrics=["accuracy"]``."""
+    if not has_metric_accuracy(spec):
+        fail(lang, Text(
+            f"The model of {name} must be compiled with "
+            "`metrics=[\"accuracy\"]`, as its docstring says.",
+            f"El modelo de {name} debe compilarse con "
+            "`metrics=[\"accuracy\"]`, como dice su docstring.",
+        ))
 
 
-def restore_embeddings(matrix):
-    """A ``prepare`` for :func:`fresh_copy`: the given matrix put back.
-
-    ``clone_model`` draws new weights for every layer, a frozen
-    Embedding's too (its ``weights=[matrix]`` are not part of its
-    configuration; a ``Constant`` initialiser is, but is not the only way
-    to write it). The Embedding layers of the clone whose original held
-    ``matrix`` get it back, so that both ways start from it (the other
-    layers' first weights may differ between the two: a random
-    initialiser in the configuration draws from the seed, a ``Constant``
-    does not); every layer of the clone keeps the ``trainable`` flag of
-    its original.
-    """
-
-    def prepare(model, clone):
-        held = {id(layer) for layer in embeddings_equal_to(model, matrix)}
-        originals, copies = all_layers(model), all_layers(clone)
-        for original, copy in zip(originals, copies, strict=True):
-            copy.trainable = original.trainable
-            if id(original) in held:
-                copy.embeddings.assign(np.asarray(matrix, np.float32))
-
-    return prepare
-
-
-def train(model, data, budget, seed, *, max_seconds=None, prepare=None):
-    """Train a fresh copy of ``model`` on ``data``; measure it.
+def train(spec, data, budget, seed, *, max_seconds, max_parameters,
+          weights=None, name, lang):
+    """Train the described model on ``data`` in the training sandbox.
 
     Parameters
     ----------
-    model : keras.Model
-        A compiled model that passed :func:`expect_model`; it is not
-        modified.
+    spec : dict
+        What :func:`model_spec` returned.
     data : tuple of np.ndarray
         ``(x_train, y_train, x_val, y_val, ...)``, e.g. from
         :func:`bag_of_words_data` or :func:`sequence_data` (whose held-out
         part is the test part).
     budget : Budget
     seed : int
-    max_seconds : float, optional
-        Longest training allowed, in seconds of CPU time (a busy machine
-        does not stop a model that fits): the test cells of trusted
-        grading run in the grader, so a model far too slow to train
-        (millions of weights more than the chapter's largest, a recurrent
-        layer on 10,000 steps) is stopped instead of holding the grading
+        Seed of the initial weights, the dropout masks and the batches.
+    max_seconds : float
+        Longest training allowed, in seconds of the trainer's CPU time (a
+        busy machine does not stop a model that fits): a model far too
+        slow for the chapter is stopped instead of holding the grading
         up.
-    prepare : callable, optional
-        Passed to :func:`fresh_copy`.
+    max_parameters : int
+        Most weights the model may have: a larger one is refused before
+        its weights are allocated.
+    weights : dict, optional
+        ``{argument path: array}``: the grader's copies of the arrays
+        that Embedding layers of ``spec`` hold.
+    name : str
+        The graded function, for messages.
+    lang : {"en", "es"}
 
     Returns
     -------
     measured : Measured
+        ``seconds`` is the trainer's CPU time (training and evaluation).
     p_val : np.ndarray of float32, shape (validation,)
         The trained model's outputs on the validation part.
 
@@ -530,21 +450,25 @@ def train(model, data, budget, seed, *, max_seconds=None, prepare=None):
         If the training ran past ``max_seconds``.
     """
     x_train, y_train, x_val, y_val = data[:4]
-    with _deterministic():
-        start, cpu_start = time.perf_counter(), time.process_time()
-        fresh = fresh_copy(model, seed, prepare)
-        deadline = _Deadline(cpu_start + (math.inf if max_seconds is None
-                                          else max_seconds))
-        fresh.fit(x_train, y_train, epochs=budget.epochs,
-                  batch_size=budget.batch_size, shuffle=True, verbose=0,
-                  callbacks=[deadline])
-        if deadline.passed:
-            raise TrainingTooLong(time.process_time() - cpu_start)
-        p_train = fresh.predict(x_train, batch_size=1000, verbose=0)
-        p_val = fresh.predict(x_val, batch_size=1000, verbose=0)
-        seconds = time.perf_counter() - start
-    p_train = np.asarray(p_train, dtype=np.float32).reshape(-1)
-    p_val = np.asarray(p_val, dtype=np.float32).reshape(-1)
+    try:
+        outcome = training.train(
+            spec, x_train, y_train, x_val, epochs=budget.epochs,
+            batch_size=budget.batch_size, seed=seed,
+            max_seconds=max_seconds, max_parameters=max_parameters,
+            weights=weights)
+    except training.TrainingFailed as error:
+        _training_failed(error.reason, name, lang)
+    if outcome.refused is not None:
+        fail(lang, Text(f"The model of {name} cannot be graded: "
+                        f"{outcome.refused['en']}.",
+                        f"El modelo de {name} no se puede calificar: "
+                        f"{outcome.refused['es']}."))
+    if outcome.too_long is not None:
+        raise TrainingTooLong(outcome.too_long)
+    p_train = outcome.p_train.reshape(-1)
+    p_val = outcome.p_eval.reshape(-1)
+    if p_train.shape != y_train.shape or p_val.shape != y_val.shape:
+        expect_probabilities(np.full(1, np.nan), name=name, lang=lang)
     train_accuracy = float(np.mean((p_train > 0.5) == (y_train > 0.5)))
     val_accuracy = float(np.mean((p_val > 0.5) == (y_val > 0.5)))
     measured = Measured(
@@ -552,9 +476,35 @@ def train(model, data, budget, seed, *, max_seconds=None, prepare=None):
         val_accuracy=val_accuracy,
         gap=train_accuracy - val_accuracy,
         val_loss=binary_cross_entropy(y_val, p_val),
-        seconds=seconds,
+        seconds=outcome.cpu_seconds,
     )
     return measured, p_val
+
+
+def _training_failed(reason, name, lang):
+    """Fail: the trainer ran out of memory or CPU time, or crashed."""
+    if reason == "memory":
+        fail(lang, Text(
+            f"The training of the model of {name} ran out of memory: the "
+            "model is far larger than this chapter needs.",
+            f"El entrenamiento del modelo de {name} se quedó sin memoria: "
+            "el modelo es mucho más grande de lo que este capítulo "
+            "necesita.",
+        ))
+    if reason == "cpu":
+        fail(lang, Text(
+            f"The training of the model of {name} used up its CPU time: "
+            "the model is far larger or slower than this chapter needs.",
+            f"El entrenamiento del modelo de {name} agotó su tiempo de "
+            "CPU: el modelo es mucho más grande o lento de lo que este "
+            "capítulo necesita.",
+        ))
+    fail(lang, Text(
+        f"The training of the model of {name} stopped with an error in "
+        "Keras.",
+        f"El entrenamiento del modelo de {name} se detuvo con un error "
+        "de Keras.",
+    ))
 
 
 def expect_probabilities(p, *, name, lang):

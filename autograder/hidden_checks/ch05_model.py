@@ -3,9 +3,12 @@
 ``check_build_regularised_model(build_regularised_model, lang="en")``
 calls the student's function with ``num_words = NUM_WORDS``, refuses
 what is not a compiled Keras model of the multi-hot input with one
-sigmoid output and the binary cross-entropy (:mod:`accuracy`), then
-trains a fresh copy of it here: new weights from ``SEED``, a fresh
-optimiser with the student's settings, on a hidden subset of the
+sigmoid output and the binary cross-entropy (:mod:`accuracy`), or whose
+description breaks the docstring's structure (:func:`expect_structure`:
+two hidden Dense layers of 16 units, regularised, the accuracy metric),
+then trains the described model in the training sandbox: new weights
+from ``SEED``, a fresh optimiser with the student's settings, on a
+hidden subset of the
 course's IMDB split (``TRAIN`` training and ``VALIDATION`` validation
 reviews, seed ``accuracy.DATA_SEED``) for ``BUDGET``. It passes when the
 validation accuracy is at least ``MIN_VAL_ACCURACY`` (A) and the final
@@ -34,7 +37,15 @@ TRAIN, VALIDATION = 10_000, 5_000
 BUDGET = accuracy.Budget(epochs=6, batch_size=256)
 #: Seed of the check's run (weights, dropout masks, batches).
 SEED = 0
-#: Longest training, in seconds of the grader's CPU time (a busy machine
+#: Units of each of the two hidden layers (the docstring's).
+HIDDEN_UNITS = 16
+#: Weights of the reference (Dense 16-16-1 on NUM_WORDS inputs).
+REFERENCE_PARAMETERS = 160_305
+#: Most weights a model may have: 40 times the reference (the enlarged
+#: 512-512-1 network of the page, 5,383,681 weights, fits; a model that
+#: declares far more is refused before its weights are allocated).
+MAX_PARAMETERS = 40 * REFERENCE_PARAMETERS
+#: Longest training, in seconds of the trainer's CPU time (a busy machine
 #: does not count against it). The reference trains in 3-15 s, the
 #: 512-512-1 baseline in 19-50 s on the shared 2 cores (bench/RESULTS.md);
 #: only a model far too large or slow for the chapter is stopped.
@@ -59,8 +70,63 @@ def _build(student_fn, lang):
     return model
 
 
-def measure(student_fn, lang="en", seed=SEED):
+def expect_structure(spec, lang):
+    """Fail unless the description keeps the docstring's promises.
+
+    Two hidden Dense layers of 16 units before the output layer, at least
+    one of them regularised (an L1/L2 penalty on its weights, or a
+    Dropout with a positive rate after it), and the accuracy metric. The
+    accuracy and the gap alone cannot tell these: an unregularised
+    16-16-1 network with a slow optimiser keeps a small gap within the
+    check's budget, and a logistic regression with L2 reaches A.
+    """
+    layers = spec["layers"]
+    dense = [i for i, layer in enumerate(layers)
+             if layer["class_name"] == "Dense"]
+    hidden = dense[:-1]
+    sizes = [layers[i]["config"]["units"] for i in hidden]
+    if sizes != [HIDDEN_UNITS, HIDDEN_UNITS]:
+        fail(lang, Text(
+            f"The model of {NAME} must have two hidden Dense layers of "
+            f"{HIDDEN_UNITS} units before the output layer; its hidden "
+            f"Dense layers have {sizes or 'no'} units.",
+            f"El modelo de {NAME} debe tener dos capas Dense ocultas de "
+            f"{HIDDEN_UNITS} unidades antes de la capa de salida; sus "
+            f"capas Dense ocultas tienen {sizes or 'ninguna'} unidades.",
+        ))
+    if not any(_regularised(layers, i, dense) for i in hidden):
+        fail(lang, Text(
+            f"The hidden layers of the model of {NAME} are not "
+            "regularised: add dropout after them (e.g. "
+            "`keras.layers.Dropout(0.5)`) and/or a penalty on their "
+            "weights (`kernel_regularizer=keras.regularizers.L2(1e-3)`).",
+            f"Las capas ocultas del modelo de {NAME} no están "
+            "regularizadas: agrega dropout después de ellas (p. ej. "
+            "`keras.layers.Dropout(0.5)`) y/o una penalización sobre sus "
+            "pesos (`kernel_regularizer=keras.regularizers.L2(1e-3)`).",
+        ))
+    accuracy.expect_accuracy_metric(spec, name=NAME, lang=lang)
+
+
+def _regularised(layers, index, dense):
+    """True when the Dense layer at ``index`` is regularised."""
+    penalty = layers[index]["config"].get("kernel_regularizer")
+    if penalty is not None and any(
+            v > 0 for v in penalty["config"].values()):
+        return True
+    following = [i for i in dense if i > index]
+    end = following[0] if following else len(layers)
+    return any(layer["class_name"] == "Dropout"
+               and layer["config"]["rate"] > 0
+               for layer in layers[index + 1:end])
+
+
+def measure(student_fn, lang="en", seed=SEED, structure=False):
     """Build, refuse or train the student's model; its measurements.
+
+    ``structure``: also refuse a model that breaks the docstring's
+    structure (:func:`expect_structure`), as the check does; the bench
+    measures every model without it.
 
     Returns
     -------
@@ -70,26 +136,26 @@ def measure(student_fn, lang="en", seed=SEED):
         model = _build(student_fn, lang)
         accuracy.expect_model(model, name=NAME, num_words=NUM_WORDS,
                               lang=lang)
-        data = accuracy.bag_of_words_data(NUM_WORDS, TRAIN, VALIDATION)
-        try:
-            measured, p_val = accuracy.train(model, data, BUDGET, seed,
-                                             max_seconds=MAX_SECONDS)
-        except accuracy.TrainingTooLong as error:
-            too_long = error.seconds
-        else:
-            too_long = None
-    if too_long is not None:
+        spec = accuracy.model_spec(model, name=NAME, lang=lang)
+    if structure:
+        expect_structure(spec, lang)
+    data = accuracy.bag_of_words_data(NUM_WORDS, TRAIN, VALIDATION)
+    try:
+        measured, p_val = accuracy.train(
+            spec, data, BUDGET, seed, max_seconds=MAX_SECONDS,
+            max_parameters=MAX_PARAMETERS, name=NAME, lang=lang)
+    except accuracy.TrainingTooLong as error:
         fail(lang, Text(
             f"The check stopped the training of the model of {NAME} "
-            f"after {too_long:.0f} s of CPU time (at most {MAX_SECONDS} s "
-            f"for {BUDGET.epochs} epochs): the model is far larger or slower "
-            "than this chapter needs. Dense 16-16-1 trains in a few "
-            "seconds.",
+            f"after {error.seconds:.0f} s of CPU time (at most "
+            f"{MAX_SECONDS} s for {BUDGET.epochs} epochs): the model is "
+            "far larger or slower than this chapter needs. Dense 16-16-1 "
+            "trains in a few seconds.",
             f"La prueba detuvo el entrenamiento del modelo de {NAME} a "
-            f"los {too_long:.0f} s de CPU (como máximo {MAX_SECONDS} s "
-            f"para {BUDGET.epochs} épocas): el modelo es mucho más grande o "
-            "lento de lo que este capítulo necesita. Dense 16-16-1 se "
-            "entrena en unos segundos.",
+            f"los {error.seconds:.0f} s de CPU (como máximo {MAX_SECONDS} "
+            f"s para {BUDGET.epochs} épocas): el modelo es mucho más "
+            "grande o lento de lo que este capítulo necesita. Dense "
+            "16-16-1 se entrena en unos segundos.",
         ))
     accuracy.expect_probabilities(p_val, name=NAME, lang=lang)
     return measured
@@ -154,4 +220,4 @@ def check_build_regularised_model(student_fn, lang="en"):
     ``MIN_VAL_ACCURACY`` with a training-minus-validation gap of at most
     ``MAX_GAP``.
     """
-    verdict(measure(student_fn, lang), lang)
+    verdict(measure(student_fn, lang, structure=True), lang)

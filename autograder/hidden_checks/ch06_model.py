@@ -3,12 +3,14 @@
 ``check_build_sentiment_model(build_sentiment_model, lang="en")`` calls
 the student's function with the GloVe embedding matrix of a hidden
 vocabulary and ``sequence_length = SEQUENCE_LENGTH``, refuses what is
-not a compiled Keras model of the token ids with one sigmoid output, the
-binary cross-entropy and an Embedding layer holding the given matrix
-(:mod:`accuracy`), then trains a fresh copy of it here: new weights from
-``SEED`` (the Embedding layers that held the matrix get it back, and
-every layer keeps its ``trainable`` flag), a fresh optimiser with the
-student's settings, on a hidden subset of the course's IMDB split
+not a compiled Keras model of the token ids with one sigmoid output and
+the binary cross-entropy (:mod:`accuracy`), or whose description breaks
+the docstring's structure (:func:`expect_structure`: a frozen Embedding
+holding the given matrix, the padding masked, a recurrent layer, the
+accuracy metric), then trains the described model in the training
+sandbox: new weights from ``SEED`` (the Embedding that held the matrix
+gets the grader's copy of it), a fresh optimiser with the student's
+settings, on a hidden subset of the course's IMDB split
 (``TRAIN`` reviews of its training part) for ``BUDGET``. It passes when
 the accuracy on ``TEST`` reviews of the split's *test* part, which the
 student's code never receives, is at least ``MIN_TEST_ACCURACY`` (A).
@@ -17,10 +19,11 @@ A comes from the reference model (frozen GloVe with ``mask_zero=True``,
 GRU(32), Dense(1, sigmoid), Adam) over 5 seeds with a margin:
 ``bench/ch06_accuracy_check.py`` measured it, and ``bench/RESULTS.md``
 ("Chapter 6 — accuracy check") records the runs, the rule and the
-command. A Flatten+Dense model fails A on every seed. A model whose
-padding is not masked (no ``mask_zero=True``, no ``Masking`` layer) is
-refused before training: a GRU reading the padding reaches A on some
-seeds and chance on others, so its accuracy cannot decide. There is no
+command. A Flatten+Dense model fails A on every seed (and has no
+recurrent layer, which the docstring requires). A model whose padding is
+not masked (no ``mask_zero=True``, no ``Masking`` layer) is refused
+before training: a GRU reading the padding reaches A on some seeds and
+chance on others, so its accuracy cannot decide. There is no
 gap criterion: on frozen embeddings the
 recurrent models stay close to their training accuracy within this
 budget (the bench records the gaps), and the issue asks for A only.
@@ -29,7 +32,7 @@ The messages give the measured values and the budget, never the hidden
 reviews.
 """
 
-import keras
+from trusted_grading import models
 
 from . import accuracy
 from ._common import Text, call, fail, hidden_check
@@ -49,7 +52,15 @@ TRAIN, TEST = 4_000, 3_000
 BUDGET = accuracy.Budget(epochs=6, batch_size=64)
 #: Seed of the check's run (weights, dropout masks, batches).
 SEED = 0
-#: Longest training, in seconds of the grader's CPU time: other jobs on
+#: Where the matrix is in the call's arguments: the first positional one.
+MATRIX_PATH = ("a", 0)
+#: Weights of the reference (frozen 10,000 x 50 embedding, GRU(32),
+#: Dense(1)).
+REFERENCE_PARAMETERS = 508_097
+#: Most weights a model may have: 10 times the reference (a model that
+#: declares far more is refused before its weights are allocated).
+MAX_PARAMETERS = 10 * REFERENCE_PARAMETERS
+#: Longest training, in seconds of the trainer's CPU time: other jobs on
 #: the machine do not stop a model that fits. The reference needs 30-40 s
 #: of CPU on one thread of this machine (bench/RESULTS.md), and up to
 #: about three times that on a core shared with other trainings; only a
@@ -78,8 +89,8 @@ def _build(student_fn, matrix, lang):
     return model
 
 
-def expect_sentiment_model(model, matrix, lang):
-    """Fail unless ``model`` reads token ids through the given matrix."""
+def expect_sentiment_model(model, lang):
+    """Fail unless ``model`` reads token ids into one probability."""
     accuracy.expect_keras_model(model, name=NAME, lang=lang)
     try:
         inputs = tuple(model.input_shape)
@@ -107,7 +118,29 @@ def expect_sentiment_model(model, matrix, lang):
         ))
     accuracy.expect_one_probability(model, name=NAME, lang=lang)
     accuracy.expect_compiled_for_bce(model, name=NAME, lang=lang)
-    if not accuracy.embeddings_equal_to(model, matrix):
+
+
+def _embeddings(spec):
+    """The Embedding layers of ``spec`` that hold the given matrix."""
+    held = {name for name, path in spec["weights"].items()
+            if tuple(path) == MATRIX_PATH}
+    return [layer for layer in spec["layers"]
+            if layer["class_name"] == "Embedding"
+            and layer["config"].get("name") in held]
+
+
+def expect_structure(spec, matrix, lang):
+    """Fail unless the description keeps the docstring's promises.
+
+    An Embedding holding ``embedding_matrix``, frozen; the padding
+    masked (``mask_zero=True`` or a ``Masking`` layer); a recurrent
+    layer; the accuracy metric. The mask is checked here rather than by
+    accuracy: a recurrent layer that reads the padding sometimes learns
+    to carry the review through it and sometimes not, depending on the
+    seed (bench/RESULTS.md), so its accuracy cannot decide.
+    """
+    held = _embeddings(spec)
+    if not held:
         rows, dim = matrix.shape
         fail(lang, Text(
             f"The model of {NAME} must look the token ids up in the "
@@ -124,20 +157,17 @@ def expect_sentiment_model(model, matrix, lang):
             "trainable=False, mask_zero=True)`, o "
             "`weights=[embedding_matrix]`.",
         ))
-
-
-def expect_mask(model, matrix, lang):
-    """Fail unless the padding is masked: ``mask_zero`` or ``Masking``.
-
-    Required by the notebook, and checked by structure rather than by
-    accuracy: a recurrent layer that reads the padding sometimes learns
-    to carry the review through it and sometimes not, depending on the
-    seed (bench/RESULTS.md), so its accuracy cannot decide.
-    """
-    masked = any(layer.mask_zero
-                 for layer in accuracy.embeddings_equal_to(model, matrix))
-    masked = masked or any(isinstance(layer, keras.layers.Masking)
-                           for layer in accuracy.all_layers(model))
+    if any(layer["config"].get("trainable", True) for layer in held):
+        fail(lang, Text(
+            f"The Embedding of the model of {NAME} must be frozen, "
+            "`trainable=False`, as the docstring says: the check trains "
+            "the layers after it on the given vectors.",
+            f"El Embedding del modelo de {NAME} debe estar congelado, "
+            "`trainable=False`, como dice el docstring: la prueba "
+            "entrena las capas siguientes sobre los vectores dados.",
+        ))
+    masked = any(layer["config"].get("mask_zero") for layer in held) or any(
+        layer["class_name"] == "Masking" for layer in spec["layers"])
     if not masked:
         fail(lang, Text(
             f"The Embedding layer of the model of {NAME} needs "
@@ -149,10 +179,25 @@ def expect_mask(model, matrix, lang):
             "cada reseña y, sin la máscara, las capas siguientes leen "
             "cientos de pasos de relleno como si fueran palabras.",
         ))
+    if not any(layer["class_name"] in models.RECURRENT
+               for layer in models.layers_of(spec)):
+        fail(lang, Text(
+            f"The model of {NAME} needs a recurrent layer that reads the "
+            "sequence (e.g. `keras.layers.GRU(32)` or "
+            "`keras.layers.LSTM(32)`), as its docstring says.",
+            f"El modelo de {NAME} necesita una capa recurrente que lea la "
+            "secuencia (p. ej. `keras.layers.GRU(32)` o "
+            "`keras.layers.LSTM(32)`), como dice su docstring.",
+        ))
+    accuracy.expect_accuracy_metric(spec, name=NAME, lang=lang)
 
 
-def measure(student_fn, lang="en", seed=SEED):
+def measure(student_fn, lang="en", seed=SEED, structure=False):
     """Build, refuse or train the student's model; its measurements.
+
+    ``structure``: also refuse a model that breaks the docstring's
+    structure (:func:`expect_structure`), as the check does; the bench
+    measures every model without it.
 
     Returns
     -------
@@ -163,28 +208,29 @@ def measure(student_fn, lang="en", seed=SEED):
     hidden = data()
     with accuracy.kept_random_state():  # the student's code draws too
         model = _build(student_fn, hidden.matrix, lang)
-        expect_sentiment_model(model, hidden.matrix, lang)
-        expect_mask(model, hidden.matrix, lang)
-        try:
-            measured, p_test = accuracy.train(
-                model, hidden, BUDGET, seed, max_seconds=MAX_SECONDS,
-                prepare=accuracy.restore_embeddings(hidden.matrix))
-        except accuracy.TrainingTooLong as error:
-            too_long = error.seconds
-        else:
-            too_long = None
-    if too_long is not None:
+        expect_sentiment_model(model, lang)
+        spec = accuracy.model_spec(model, name=NAME, lang=lang,
+                                   arguments=[(MATRIX_PATH, hidden.matrix)])
+    if structure:
+        expect_structure(spec, hidden.matrix, lang)
+    try:
+        measured, p_test = accuracy.train(
+            spec, hidden, BUDGET, seed, max_seconds=MAX_SECONDS,
+            max_parameters=MAX_PARAMETERS,
+            weights={MATRIX_PATH: hidden.matrix}, name=NAME, lang=lang)
+    except accuracy.TrainingTooLong as error:
         fail(lang, Text(
             f"The check stopped the training of the model of {NAME} "
-            f"after {too_long:.0f} s of CPU time (at most {MAX_SECONDS} s "
-            f"for {BUDGET.epochs} epochs): the model is far larger or slower "
-            "than this chapter needs. One GRU(32) on the frozen "
-            "embedding trains within a minute.",
+            f"after {error.seconds:.0f} s of CPU time (at most "
+            f"{MAX_SECONDS} s for {BUDGET.epochs} epochs): the model is "
+            "far larger or slower than this chapter needs. One GRU(32) on "
+            "the frozen embedding trains within a minute.",
             f"La prueba detuvo el entrenamiento del modelo de {NAME} a "
-            f"los {too_long:.0f} s de CPU (como máximo {MAX_SECONDS} s "
-            f"para {BUDGET.epochs} épocas): el modelo es mucho más grande o "
-            "lento de lo que este capítulo necesita. Una GRU(32) sobre "
-            "el embedding congelado se entrena en menos de un minuto.",
+            f"los {error.seconds:.0f} s de CPU (como máximo {MAX_SECONDS} "
+            f"s para {BUDGET.epochs} épocas): el modelo es mucho más "
+            "grande o lento de lo que este capítulo necesita. Una GRU(32) "
+            "sobre el embedding congelado se entrena en menos de un "
+            "minuto.",
         ))
     accuracy.expect_probabilities(p_test, name=NAME, lang=lang)
     return measured
@@ -238,4 +284,4 @@ def check_build_sentiment_model(student_fn, lang="en"):
     hidden IMDB training reviews, it must reach an accuracy of at least
     ``MIN_TEST_ACCURACY`` on hidden test reviews.
     """
-    verdict(measure(student_fn, lang), lang)
+    verdict(measure(student_fn, lang, structure=True), lang)

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 import hostile
+import hostile_models
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -116,6 +117,7 @@ def samples():
     }
     found.update(hostile.samples(
         lambda: load("en", "exercises"), lambda: filled("en"), en))
+    found.update(hostile_models.samples(filled, replace))
     for slug in CHAPTERS:
         found[("correct", f"{slug}-en")] = filled("en", slug)
         found[("correcto", f"{slug}-es")] = filled("es", slug)

@@ -20,6 +20,7 @@ back from the kernel (:mod:`wire`).
 import builtins
 import contextlib
 import io
+import os
 import re
 import warnings
 
@@ -28,7 +29,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer
 
-from . import outputs, sandbox
+from . import outputs, sandbox, training
 from .proxy import Proxy
 from .session import KernelSession
 
@@ -69,7 +70,12 @@ class TrustedExecute(NbGraderPreprocessor):
         "whose code you trust.").tag(config=True)
 
     def preprocess(self, nb, resources):
-        if not self.unsafe:
+        # The accuracy checks train models in a sandbox of their own
+        # (training.py), or not at all in a class graded --unsafe.
+        if self.unsafe:
+            os.environ[training.UNSAFE_VARIABLE] = "1"
+        else:
+            os.environ.pop(training.UNSAFE_VARIABLE, None)
             sandbox.check_available()
         lang = language(resources, nb)
         sources = self._gradebook_sources(resources)

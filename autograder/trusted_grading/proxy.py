@@ -37,14 +37,9 @@ MESSAGES = {
               "listas y diccionarios de ellos",
     },
     "unsafe_model": {
-        "en": "returned a Keras model that cannot be taken out of its "
-              "kernel safely ({detail}): build it from Keras's built-in "
-              "layers only (no Lambda layer, no layer or function of "
-              "your own)",
-        "es": "devolvió un modelo de Keras que no se puede sacar de su "
-              "kernel de forma segura ({detail}): constrúyelo solo con "
-              "capas integradas de Keras (sin capa Lambda ni capas o "
-              "funciones propias)",
+        "en": "returned a Keras model that cannot be graded: {detail}",
+        "es": "devolvió un modelo de Keras que no se puede calificar: "
+              "{detail}",
     },
     "no_answer": {
         "en": "gave no answer (the kernel's grading helper was changed "
@@ -80,8 +75,9 @@ class NotGradable(TypeError):
 
 
 class UnsafeModel(NotGradable):
-    """The student's function returned a model that cannot be loaded
-    safely (a Lambda or a custom layer)."""
+    """The student's function returned a model whose description is not
+    allowed (:func:`models.validate`): a Lambda, a custom layer, an
+    argument out of range..."""
 
 
 class NoAnswer(RuntimeError):

@@ -23,7 +23,7 @@ from jupyter_client.kernelspec import KernelSpec
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from . import outputs, sandbox, wire
+from . import models, outputs, sandbox, wire
 from .proxy import (
     GradingTimeout,
     KernelDied,
@@ -165,7 +165,8 @@ class KernelSession:
 
     def _bootstrap(self):
         sources = [(name, (HERE / f"{module}.py").read_text("utf-8"))
-                   for name, module in (("_course_wire", "wire"),
+                   for name, module in (("_course_describe", "describe"),
+                                        ("_course_wire", "wire"),
                                         ("_course_grader", "worker"))]
         return BOOTSTRAP.format(
             sources=sources, inbox=str(self.scratch.inbox),
@@ -303,13 +304,12 @@ class KernelSession:
                 raise NoAnswer(message("no_answer", self.lang))
             result = wire.load(outbox, f"{stem}-result",
                                max_bytes=self.max_transfer,
-                               arguments=lookup, keras_loader=_load_model)
+                               arguments=lookup, model_loader=load_model)
             after = wire.load(outbox, f"{stem}-after",
-                              max_bytes=self.max_transfer,
-                              keras_loader=_load_model)
-        except _ModelRefused as error:
+                              max_bytes=self.max_transfer)
+        except models.Refused as error:
             raise UnsafeModel(message("unsafe_model", self.lang,
-                                      detail=error.detail[:200])) from None
+                                      detail=error.text(self.lang))) from None
         except wire.WireError as error:
             raise NotGradable(message("unsupported", self.lang,
                                       detail=str(error)[:200])) from None
@@ -324,33 +324,31 @@ class KernelSession:
         return result, (after[0], after[1])
 
 
-class _ModelRefused(wire.WireError):
-    """A returned Keras model that cannot be loaded safely.
+def load_model(description, arguments=None):
+    """The grader's own model built from a kernel's description.
 
-    ``detail`` names, in no language, what was refused: the loader's
-    exception or the custom layer's class.
+    The description is validated (:func:`models.validate`), then built
+    with the grader's constructor calls and fresh weights drawn from a
+    fixed seed (the global random states are given back afterwards); an
+    Embedding that held an argument of the call gets the caller's own
+    array (``arguments(path)``). Nothing the kernel wrote reaches Keras
+    but validated numbers, strings and booleans.
+
+    Raises
+    ------
+    models.Refused
+        If the description is not allowed, with the reason.
     """
+    import random
 
-    def __init__(self, text, detail):
-        super().__init__(text)
-        self.detail = detail
-
-
-def _load_model(path):
-    """A Keras model from its archive, built-in layers only."""
     import keras
+    import numpy as np
 
+    spec = models.validate(description)
+    python_state, numpy_state = random.getstate(), np.random.get_state()
     try:
-        model = keras.saving.load_model(path, compile=True, safe_mode=True)
-    except Exception as error:
-        raise _ModelRefused(
-            "a Keras model that cannot be loaded safely (use Keras's "
-            f"built-in layers only, no Lambda): {type(error).__name__}",
-            type(error).__name__,
-        ) from None
-    for layer in model._flatten_layers(include_self=False):
-        if not type(layer).__module__.startswith("keras."):
-            raise _ModelRefused(
-                f"a model with the custom layer {type(layer).__name__}",
-                type(layer).__name__)
-    return model
+        keras.utils.set_random_seed(0)
+        return models.build(spec, weights=arguments)
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)

@@ -12,8 +12,11 @@ Besides plain data, four kinds of value have a tagged form:
 
 * a ``numpy.random.Generator`` crosses as its bit generator's state, so
   that a function that draws from it advances the caller's generator;
-* a Keras model crosses as a ``.keras`` archive, loaded back with
-  ``safe_mode=True`` (built-in layers only);
+* a Keras model crosses as its *description* (:mod:`describe`): JSON
+  values naming its layers, their arguments and its compile settings,
+  never an archive, a weight or anything Keras would deserialise; the
+  receiving side validates it and builds its own model
+  (:mod:`models`);
 * the course's word vectors, an ``rnn_course.data.GloVe``, cross as
   their two arrays (the vectors, and the words as a str array) and are
   rebuilt as a GloVe on the other side;
@@ -23,7 +26,7 @@ Besides plain data, four kinds of value have a tagged form:
 
 This module runs on both sides: the sandboxed kernel executes its source
 (it cannot import the course's grading folder), so it uses only the
-standard library and NumPy, and imports Keras only when a model crosses.
+standard library and NumPy, and imports Keras only when a model is described.
 """
 
 import json
@@ -78,7 +81,7 @@ def dump(value, folder, stem, *, arguments=()):
         json.dump(tree, file)
 
 
-def load(folder, stem, *, max_bytes, arguments=None, keras_loader=None):
+def load(folder, stem, *, max_bytes, arguments=None, model_loader=None):
     """Read back what :func:`dump` wrote.
 
     Parameters
@@ -90,9 +93,9 @@ def load(folder, stem, *, max_bytes, arguments=None, keras_loader=None):
     arguments : callable, optional
         ``arguments(path) -> np.ndarray``: the caller's array at ``path``,
         to resolve references. Without it, references are refused.
-    keras_loader : callable, optional
-        ``keras_loader(filename) -> model`` for archived models. Without
-        it, models are refused.
+    model_loader : callable, optional
+        ``model_loader(description, arguments) -> model`` for described
+        models (``arguments`` as above). Without it, models are refused.
 
     Returns
     -------
@@ -111,7 +114,7 @@ def load(folder, stem, *, max_bytes, arguments=None, keras_loader=None):
     except (ValueError, RecursionError) as error:
         raise WireError(f"malformed data: {error}") from None
     arrays = _load_arrays(os.path.join(folder, f"{stem}.npz"), max_bytes)
-    decoder = _Decoder(folder, arrays, arguments, keras_loader)
+    decoder = _Decoder(folder, arrays, arguments, model_loader)
     return decoder.decode(tree, 0)
 
 
@@ -164,6 +167,15 @@ def _is_keras_model(value):
         and hasattr(value, "layers")
 
 
+def _describe(model, arguments):
+    """A model's description (:func:`describe.describe`)."""
+    try:  # inside the sandbox, installed by the bootstrap
+        import _course_describe as describe
+    except ImportError:  # in the grader
+        from trusted_grading import describe
+    return describe.describe(model, arguments)
+
+
 def _is_glove(value):
     """True for an ``rnn_course.data.GloVe`` (without importing it)."""
     kind = type(value)
@@ -190,7 +202,7 @@ class _Encoder:
     def __init__(self, folder, stem, arrays, arguments):
         self.folder, self.stem, self.arrays = folder, stem, arrays
         self.arguments = list(arguments)
-        self.nodes = self.models = 0
+        self.nodes = 0
 
     def encode(self, value, depth):
         self.nodes += 1
@@ -238,10 +250,8 @@ class _Encoder:
                                 "i": self._array(np.asarray(value.vectors))},
                     "words": {"t": "array", "i": self._array(words)}}
         if _is_keras_model(value):
-            self.models += 1
-            name = f"{self.stem}-{self.models}.keras"
-            value.save(os.path.join(self.folder, name))
-            return {"t": "keras", "file": name}
+            return {"t": "model",
+                    "spec": _describe(value, self.arguments)}
         raise WireError(f"an object of type {type(value).__name__}")
 
     def _array(self, array):
@@ -271,9 +281,9 @@ class _Encoder:
 class _Decoder:
     """Rebuild a value from its JSON tree and arrays."""
 
-    def __init__(self, folder, arrays, arguments, keras_loader):
+    def __init__(self, folder, arrays, arguments, model_loader):
         self.folder, self.arrays = folder, arrays
-        self.arguments, self.keras_loader = arguments, keras_loader
+        self.arguments, self.model_loader = arguments, model_loader
         self.nodes = 0
 
     def decode(self, tree, depth):
@@ -317,8 +327,10 @@ class _Decoder:
             return np.random.Generator(bit_generator)
         if tag in ("ref", "view"):
             return self._reference(tree)
-        if tag == "keras":
-            return self._keras(tree["file"])
+        if tag == "model":
+            if self.model_loader is None:
+                raise WireError("unexpected model")
+            return self.model_loader(tree.get("spec"), self.arguments)
         if tag == "glove":
             return _glove(self.decode(tree["vectors"], depth + 1),
                           self.decode(tree["words"], depth + 1))
@@ -354,12 +366,3 @@ class _Decoder:
         start = argument.reshape(-1).view(np.uint8)[offset:]
         return np.lib.stride_tricks.as_strided(
             start.view(argument.dtype), shape=shape, strides=strides)
-
-    def _keras(self, name):
-        if self.keras_loader is None:
-            raise WireError("unexpected model")
-        if "/" in name or name.startswith("."):
-            raise WireError("malformed model name")
-        path = os.path.join(self.folder, name)
-        _read_regular(path, 512 * 2**20)  # a regular file, not too large
-        return self.keras_loader(path)

@@ -1,0 +1,142 @@
+"""Hostile Keras models: what a student could try against the accuracy
+checks of chapters 5 and 6.
+
+Each sample is the chapter solved (English), but for its model-building
+answer, which carries one attack on the grader: weights trained in the
+student's kernel and smuggled in ``Constant`` initialisers with a
+learning rate of zero; a ``Lambda`` layer whose code would run wherever
+the model is loaded (here it would cut the grader's training to one
+epoch); a layer declaring millions of units; a description rewritten in
+the kernel to name a ``TFSMLayer`` (which loads a TensorFlow SavedModel
+from a path); the IMDB test part memorised in the embedding. Every one
+must lose exactly the model's points, and nothing else:
+tests/test_autograde.py asserts each score, that no file of the course
+or of the venv changed and that no process survives.
+"""
+
+#: Slugs of the two chapters whose model is trained by its check.
+OVERFITTING, SENTIMENT = "05-overfitting", "06-sentiment"
+
+SMUGGLED = '''def build_regularised_model(num_words):
+    # Weights "trained" here, kept by Constant initialisers and a zero
+    # learning rate.
+    rng = np.random.default_rng(0)
+    layers = [keras.Input((num_words,))]
+    for fan_in, units, activation in ((num_words, 512, "relu"),
+                                      (512, 512, "relu"), (512, 1, "sigmoid")):
+        trained = rng.standard_normal((fan_in, units)).astype("float32")
+        layers.append(keras.layers.Dense(
+            units, activation=activation,
+            kernel_initializer=keras.initializers.Constant(trained)))
+    model = keras.Sequential(layers)
+    model.compile(optimizer=keras.optimizers.SGD(0.0),
+                  loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+'''
+
+GADGET = '''def build_regularised_model(num_words):
+    def gadget(t):
+        keras.config.set_max_epochs(1)  # the grader's training: 1 epoch
+        return t
+
+    model = keras.Sequential([
+        keras.Input((num_words,)),
+        keras.layers.Lambda(gadget),
+        keras.layers.Dense(512, activation="relu"),
+        keras.layers.Dense(512, activation="relu"),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    return model
+'''
+
+BOMB = '''def build_regularised_model(num_words):
+    model = keras.Sequential([
+        keras.Input((num_words,)),
+        keras.layers.Dense(12500, activation="relu"),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(12500, activation="relu"),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    return model
+'''
+
+TFSM = '''import sys
+
+
+def build_regularised_model(num_words):
+    model = keras.Sequential([
+        keras.Input((num_words,)),
+        keras.layers.Dense(16, activation="relu"),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(16, activation="relu"),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def _evil_describe(model, arguments=()):
+    # The kernel's describer rewritten: the grader is told the model
+    # holds a TFSMLayer that loads a SavedModel from a path.
+    described = _original_describe(model, arguments)
+    described["config"]["layers"][1] = {
+        "class_name": "TFSMLayer", "module": "keras.layers",
+        "config": {"name": "tfsm", "filepath": "/tmp/payload",
+                   "call_endpoint": "serve"}}
+    return described
+
+
+_describer = sys.modules.get("_course_describe")
+if _describer is not None:
+    _original_describe = _describer.describe
+    _describer.describe = _evil_describe
+'''
+
+MEMORISED = '''def build_sentiment_model(embedding_matrix, sequence_length):
+    # Vectors "trained" in the kernel (on the course's test reviews),
+    # frozen in a Constant initialiser and kept by a zero learning rate.
+    V, d = embedding_matrix.shape
+    trained = embedding_matrix + 0.25
+    model = keras.Sequential([
+        keras.Input((sequence_length,), dtype="int32"),
+        keras.layers.Embedding(
+            V, d, mask_zero=True, trainable=False,
+            embeddings_initializer=keras.initializers.Constant(trained)),
+        keras.layers.GRU(32),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer=keras.optimizers.SGD(0.0),
+                  loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+'''
+
+#: student: (chapter slug, graded function, its answer cell)
+ATTACKS = {
+    "hostile-model-smuggle": (OVERFITTING, "build_regularised_model",
+                              SMUGGLED),
+    "hostile-model-gadget": (OVERFITTING, "build_regularised_model",
+                             GADGET),
+    "hostile-model-bomb": (OVERFITTING, "build_regularised_model", BOMB),
+    "hostile-model-tfsm": (OVERFITTING, "build_regularised_model", TFSM),
+    "hostile-model-memorise": (SENTIMENT, "build_sentiment_model",
+                               MEMORISED),
+}
+
+
+def samples(filled, replace):
+    """{(student, assignment): notebook} of the attacks above.
+
+    ``filled(lang, slug)`` is the solved release of a chapter and
+    ``replace(notebook, grade_id, source)`` swaps one answer cell.
+    """
+    return {
+        (student, f"{slug}-en"): replace(filled("en", slug), name, source)
+        for student, (slug, name, source) in ATTACKS.items()
+    }
