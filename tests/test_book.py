@@ -538,3 +538,81 @@ def test_no_cell_prints_a_warning(built_html, lang):
     offenders = {page.name: found for page in prose_pages(built_html, lang)
                  if (found := printed_warnings(article(page).text))}
     assert not offenders, offenders
+
+
+# --- The end of every chapter --------------------------------------------
+
+#: The three parts that end every chapter, in order, in each language.
+ENDING = {"es": ("Ideas clave", "Ejercicios", "Cuaderno calificado"),
+          "en": ("Key ideas", "Exercises", "Graded notebook")}
+
+
+def chapter_sources(lang):
+    return sorted((ROOT / "book" / lang).glob("[0-9][0-9]-*.md"))
+
+
+def ending_problems(text, lang, slug):
+    """What is wrong with the end of a chapter's source ``text``."""
+    code = re.compile(r"^```\{code-cell\}.*?^```", re.S | re.M)
+    sections = re.split(r"^## ", code.sub("", text), flags=re.M)
+    titles = [part.split("\n", 1)[0].strip() for part in sections[1:]]
+    if tuple(titles[-3:]) != ENDING[lang]:
+        return [f"last sections are {titles[-3:]}"]
+    ideas, exercises, notebook = sections[-3:]
+    problems = []
+    bullets = len(re.findall(r"^- ", ideas, re.M))
+    if not 5 <= bullets <= 8:
+        problems.append(f"{bullets} key ideas")
+    questions = re.split(r"^```\{dropdown\}", exercises, flags=re.M)
+    asked = len(re.findall(r"^\d+\. ", questions[0], re.M))
+    if not 4 <= asked <= 6:
+        problems.append(f"{asked} exercises")
+    if len(questions) != 2:
+        problems.append("no folded answers")
+    elif len(re.findall(r"^\d+\. ", questions[1], re.M)) != asked:
+        problems.append("not one answer per exercise")
+    if f"/exercises/{slug}-{lang}/{slug}>`" not in notebook:
+        problems.append("no link to the graded notebook")
+    if "<run-exercises>`" not in notebook:
+        problems.append("no link to the run-the-exercises page")
+    return problems
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_chapter_ends_with_ideas_exercises_and_notebook(lang):
+    pages = chapter_sources(lang)
+    assert len(pages) == 6
+    offenders = {}
+    for page in pages:
+        found = ending_problems(page.read_text("utf-8"), lang, page.stem)
+        if found:
+            offenders[page.name] = found
+    assert not offenders, offenders
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_ending_detector_sees_planted_chapters(lang):
+    page = chapter_sources(lang)[3]
+    text, slug = page.read_text("utf-8"), page.stem
+    ideas, exercises, notebook = ENDING[lang]
+    # Two parts swapped; a part missing; a part renamed.
+    swapped = (text.replace(f"## {ideas}\n", "## @@\n")
+               .replace(f"## {exercises}\n", f"## {ideas}\n")
+               .replace("## @@\n", f"## {exercises}\n"))
+    assert ending_problems(swapped, lang, slug)
+    assert ending_problems(text.replace(f"## {exercises}\n", ""), lang, slug)
+    assert ending_problems(text.replace(f"## {ideas}\n", "## Summary\n"),
+                           lang, slug)
+    # A section after the end.
+    assert ending_problems(text + "\n## More\n\nText.\n", lang, slug)
+    # Too few ideas, answers unfolded, no notebook link.
+    start = text.index(f"## {ideas}\n")
+    few = text[:start] + re.sub(r"^- ", "  ", text[start:], count=4,
+                                flags=re.M)
+    assert "key ideas" in " ".join(ending_problems(few, lang, slug))
+    unfolded = text.replace("```{dropdown}", "Answers:")
+    assert "no folded answers" in ending_problems(unfolded, lang, slug)
+    unlinked = text.replace(f"/exercises/{slug}-{lang}/", "/elsewhere/")
+    assert ending_problems(unlinked, lang, slug) == [
+        "no link to the graded notebook"]
+    assert ending_problems(text, lang, slug) == []
