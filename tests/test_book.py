@@ -616,3 +616,73 @@ def test_ending_detector_sees_planted_chapters(lang):
     assert ending_problems(unlinked, lang, slug) == [
         "no link to the graded notebook"]
     assert ending_problems(text, lang, slug) == []
+
+
+# --- Bookkeeping code is hidden from readers -----------------------------
+
+#: Tags that keep a cell's code off the page (or folded).
+HIDDEN = ("remove-input", "hide-input", "remove-cell")
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(?P<body>.*?)^```\s*$",
+                       re.S | re.M)
+
+
+def cell_tags_and_code(body):
+    """A page cell's tags and its code (front matter or options removed)."""
+    options = ""
+    if body.startswith("---\n"):
+        options, body = body[4:].split("\n---\n", 1)
+    else:
+        while body.startswith(":"):
+            option, body = body.split("\n", 1)
+            options += option + "\n"
+    tags = re.search(r"tags:\s*\[([^\]]*)\]", options)
+    return [t.strip() for t in tags[1].split(",")] if tags else [], body
+
+
+def bookkeeping_cells(text):
+    """Visible code cells of a page's source that show bookkeeping: a
+    call of ``glue``, or nothing but ``assert`` statements."""
+    import ast
+
+    found = []
+    for number, match in enumerate(CODE_CELL.finditer(text)):
+        tags, code = cell_tags_and_code(match["body"])
+        if any(tag in HIDDEN for tag in tags):
+            continue
+        statements = ast.parse(code).body
+        glued = [node for node in ast.walk(ast.Module(statements, []))
+                 if isinstance(node, ast.Call)
+                 and getattr(node.func, "id", "") == "glue"]
+        only_asserts = statements and all(
+            isinstance(node, ast.Assert) for node in statements)
+        if glued or only_asserts:
+            found.append(number)
+    return found
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_visible_cell_is_bookkeeping(lang):
+    offenders = {page.name: found for page in chapter_sources(lang)
+                 if (found := bookkeeping_cells(page.read_text("utf-8")))}
+    assert not offenders, offenders
+
+
+def test_bookkeeping_detector_sees_planted_cells():
+    page = chapter_sources("en")[5].read_text("utf-8")
+    assert bookkeeping_cells(page) == []
+    cells = len(CODE_CELL.findall(page))
+    glue_cell = ('```{code-cell} ipython3\n'
+                 'glue("batch", settings["batch"], display=False)\n```\n')
+    assert_cell = ('```{code-cell} ipython3\n:tags: [remove-stderr]\n\n'
+                   'assert frozen["gru"]["trainable"] > 0\n```\n')
+    mixed = ('```{code-cell} ipython3\n---\ntags: [hide-output]\n---\n'
+             'x = 1\nglue("x", x, display=False)\nx\n```\n')
+    for planted in (glue_cell, assert_cell, mixed):
+        assert bookkeeping_cells(page + "\n" + planted) == [cells]
+    # Hidden, the same cells are fine; a cell that teaches and checks
+    # itself with an assert is fine.
+    hidden = glue_cell.replace("ipython3\n", "ipython3\n:tags: [remove-input]"
+                               "\n\n")
+    teaches = ('```{code-cell} ipython3\nw = 2.0 * 3.0\nassert w == 6.0\n'
+               'w\n```\n')
+    assert bookkeeping_cells(page + "\n" + hidden + "\n" + teaches) == []
