@@ -191,8 +191,11 @@ class Article(HTMLParser):
             return
         if tag == "a" and attrs.get("href"):
             self.anchors.append(attrs)
+        # Code, and words marked as another language (<span lang="en">
+        # in the glossary), are not the page's prose.
         self.stack.append(
-            (tag, tag in CODE_TAGS or bool(classes & CODE_CLASSES))
+            (tag, tag in CODE_TAGS or bool(classes & CODE_CLASSES)
+             or bool(attrs.get("lang")))
         )
 
     def handle_endtag(self, tag):
@@ -686,3 +689,48 @@ def test_bookkeeping_detector_sees_planted_cells():
     teaches = ('```{code-cell} ipython3\nw = 2.0 * 3.0\nassert w == 6.0\n'
                'w\n```\n')
     assert bookkeeping_cells(page + "\n" + hidden + "\n" + teaches) == []
+
+
+# --- What a table shows ----------------------------------------------------
+
+#: A missing value printed as pandas prints it, and a count printed with
+#: decimals ("2527.0000" reviews).
+MISSHOWN = re.compile(r"(?<![\w.])(NaN|None|\d{3,}\.0{3,})(?![\w.])")
+
+
+def misshown_values(text):
+    """Cells of a built page's tables that show a missing value as "NaN"
+    (say "—" and why) or a count with a row of zero decimals."""
+    tables = re.findall(r"<table.*?</table>", text, re.S)
+    cells = [re.sub(r"<[^>]+>", "", cell).strip()
+             for table in tables
+             for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", table,
+                                    re.S)]
+    return [cell for cell in cells if MISSHOWN.search(cell)]
+
+
+def test_misshown_value_detector():
+    table = ("<table><tr><th>reviews</th><td>{}</td><td>0.8888</td>"
+             "<td>{}</td></tr></table>")
+    assert misshown_values(table.format("2527.0000", "NaN")) == [
+        "2527.0000", "NaN"]
+    assert misshown_values(table.format("2527", "—")) == []
+    assert misshown_values(table.format("1.0000", "0.1000")) == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_tables_show_no_nan_and_no_count_with_decimals(built_html, lang):
+    offenders = {page.name: found for page in prose_pages(built_html, lang)
+                 if (found := misshown_values(page.read_text("utf-8")))}
+    assert not offenders, offenders
+
+
+def test_words_marked_as_another_language_are_not_prose():
+    """The glossary's English column (<span lang="en">) is not Spanish
+    prose; the same word unmarked is."""
+    marked = article('<article class="bd-article"><p>cuaderno: '
+                     '<span lang="en">notebook</span></p></article>')
+    assert peninsular(marked.prose) == []
+    unmarked = article('<article class="bd-article"><p>cuaderno: '
+                       'notebook</p></article>')
+    assert peninsular(unmarked.prose) == ["notebook"]
