@@ -734,3 +734,80 @@ def test_words_marked_as_another_language_are_not_prose():
     unmarked = article('<article class="bd-article"><p>cuaderno: '
                        'notebook</p></article>')
     assert peninsular(unmarked.prose) == ["notebook"]
+
+
+# --- Titles, references and glossary ---------------------------------------
+
+TITLE = {"es": ("Capítulo", "Cuaderno"), "en": ("Chapter", "Notebook")}
+
+
+def title_problems(page_text, notebook_title, lang, number):
+    """What is wrong with the titles of a chapter's page and notebook."""
+    code = re.compile(r"^```.*?^```", re.S | re.M)
+    headings = re.findall(r"^(#{1,2}) (.+)$", code.sub("", page_text), re.M)
+    chapter, notebook = TITLE[lang]
+    problems = []
+    if not headings or headings[0][1] != headings[0][1].strip() or (
+            not headings[0][1].startswith(f"{chapter} {number} · ")):
+        problems.append("page title without its chapter number")
+    if not notebook_title.startswith(f"{notebook} {number} · "):
+        problems.append("notebook title without its number")
+    if headings and notebook_title == headings[0][1]:
+        problems.append("page and notebook share a title")
+    if len(headings) > 1 and headings[1][1] == headings[0][1].split(
+            " · ", 1)[-1]:
+        problems.append("first section repeats the title")
+    return problems
+
+
+def notebook_title(slug, lang):
+    cells = read_notebook(ROOT / "solutions" / f"{slug}-{lang}" /
+                          f"{slug}.ipynb")["cells"]
+    return next(line[2:] for cell in cells if cell["cell_type"] == "markdown"
+                for line in cell_source(cell).splitlines()
+                if line.startswith("# "))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_chapter_titles_carry_their_numbers(lang):
+    for page in chapter_sources(lang):
+        number = int(page.name[:2])
+        text = page.read_text("utf-8")
+        title = notebook_title(page.stem, lang)
+        assert title_problems(text, title, lang, number) == [], page.name
+    # The detector sees an unnumbered title, a shared title and a first
+    # section that repeats the title.
+    page = chapter_sources(lang)[2]
+    text, title = page.read_text("utf-8"), notebook_title(page.stem, lang)
+    chapter, _ = TITLE[lang]
+    h1 = re.search(r"^# (.+)$", text, re.M)[1]
+    bare = h1.split(" · ", 1)[1]
+    assert title_problems(text.replace(h1, bare), title, lang, 3)
+    assert title_problems(text.replace(h1, title), title, lang, 3)
+    repeated = text.replace("\n## ", f"\n## {bare}\n\n## ", 1)
+    assert title_problems(repeated, title, lang, 3) == [
+        "first section repeats the title"]
+
+
+def test_every_reference_is_cited_in_both_languages():
+    bib = (ROOT / "book" / "references.bib").read_text("utf-8")
+    keys = set(re.findall(r"^@\w+\{(\w+),", bib, re.M))
+    assert len(keys) >= 7
+    for lang in LANGS:
+        text = "".join(p.read_text("utf-8")
+                       for p in (ROOT / "book" / lang).glob("*.md"))
+        cited = set(re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text))
+        assert cited == keys, (lang, keys ^ cited)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_glossary_and_references_are_linked_from_home(built_html, lang):
+    home = built_html / lang / "book" / lang / "index.html"
+    for name in ("glossary", "references"):
+        target = (built_html / lang / "book" / lang / f"{name}.html")
+        assert target.exists(), target
+        assert links_to(home, article(home), target.resolve()), name
+    rows = article(built_html / lang / "book" / lang / "glossary.html")
+    assert rows.text.count("|") == 0
+    assert len(re.findall(r"<tr", (built_html / lang / "book" / lang /
+                                   "glossary.html").read_text("utf-8"))) > 30
