@@ -191,8 +191,11 @@ class Article(HTMLParser):
             return
         if tag == "a" and attrs.get("href"):
             self.anchors.append(attrs)
+        # Code, and words marked as another language (<span lang="en">
+        # in the glossary), are not the page's prose.
         self.stack.append(
-            (tag, tag in CODE_TAGS or bool(classes & CODE_CLASSES))
+            (tag, tag in CODE_TAGS or bool(classes & CODE_CLASSES)
+             or bool(attrs.get("lang")))
         )
 
     def handle_endtag(self, tag):
@@ -538,3 +541,273 @@ def test_no_cell_prints_a_warning(built_html, lang):
     offenders = {page.name: found for page in prose_pages(built_html, lang)
                  if (found := printed_warnings(article(page).text))}
     assert not offenders, offenders
+
+
+# --- The end of every chapter --------------------------------------------
+
+#: The three parts that end every chapter, in order, in each language.
+ENDING = {"es": ("Ideas clave", "Ejercicios", "Cuaderno calificado"),
+          "en": ("Key ideas", "Exercises", "Graded notebook")}
+
+
+def chapter_sources(lang):
+    return sorted((ROOT / "book" / lang).glob("[0-9][0-9]-*.md"))
+
+
+def ending_problems(text, lang, slug):
+    """What is wrong with the end of a chapter's source ``text``."""
+    code = re.compile(r"^```\{code-cell\}.*?^```", re.S | re.M)
+    sections = re.split(r"^## ", code.sub("", text), flags=re.M)
+    titles = [part.split("\n", 1)[0].strip() for part in sections[1:]]
+    if tuple(titles[-3:]) != ENDING[lang]:
+        return [f"last sections are {titles[-3:]}"]
+    ideas, exercises, notebook = sections[-3:]
+    problems = []
+    bullets = len(re.findall(r"^- ", ideas, re.M))
+    if not 5 <= bullets <= 8:
+        problems.append(f"{bullets} key ideas")
+    questions = re.split(r"^```\{dropdown\}", exercises, flags=re.M)
+    asked = len(re.findall(r"^\d+\. ", questions[0], re.M))
+    if not 4 <= asked <= 6:
+        problems.append(f"{asked} exercises")
+    if len(questions) != 2:
+        problems.append("no folded answers")
+    elif len(re.findall(r"^\d+\. ", questions[1], re.M)) != asked:
+        problems.append("not one answer per exercise")
+    if f"/exercises/{slug}-{lang}/{slug}>`" not in notebook:
+        problems.append("no link to the graded notebook")
+    if "<run-exercises>`" not in notebook:
+        problems.append("no link to the run-the-exercises page")
+    return problems
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_chapter_ends_with_ideas_exercises_and_notebook(lang):
+    pages = chapter_sources(lang)
+    assert len(pages) == 6
+    offenders = {}
+    for page in pages:
+        found = ending_problems(page.read_text("utf-8"), lang, page.stem)
+        if found:
+            offenders[page.name] = found
+    assert not offenders, offenders
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_ending_detector_sees_planted_chapters(lang):
+    page = chapter_sources(lang)[3]
+    text, slug = page.read_text("utf-8"), page.stem
+    ideas, exercises, notebook = ENDING[lang]
+    # Two parts swapped; a part missing; a part renamed.
+    swapped = (text.replace(f"## {ideas}\n", "## @@\n")
+               .replace(f"## {exercises}\n", f"## {ideas}\n")
+               .replace("## @@\n", f"## {exercises}\n"))
+    assert ending_problems(swapped, lang, slug)
+    assert ending_problems(text.replace(f"## {exercises}\n", ""), lang, slug)
+    assert ending_problems(text.replace(f"## {ideas}\n", "## Summary\n"),
+                           lang, slug)
+    # A section after the end.
+    assert ending_problems(text + "\n## More\n\nText.\n", lang, slug)
+    # Too few ideas, answers unfolded, no notebook link.
+    start = text.index(f"## {ideas}\n")
+    few = text[:start] + re.sub(r"^- ", "  ", text[start:], count=4,
+                                flags=re.M)
+    assert "key ideas" in " ".join(ending_problems(few, lang, slug))
+    unfolded = text.replace("```{dropdown}", "Answers:")
+    assert "no folded answers" in ending_problems(unfolded, lang, slug)
+    unlinked = text.replace(f"/exercises/{slug}-{lang}/", "/elsewhere/")
+    assert ending_problems(unlinked, lang, slug) == [
+        "no link to the graded notebook"]
+    assert ending_problems(text, lang, slug) == []
+
+
+# --- Bookkeeping code is hidden from readers -----------------------------
+
+#: Tags that keep a cell's code off the page (or folded).
+HIDDEN = ("remove-input", "hide-input", "remove-cell")
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(?P<body>.*?)^```\s*$",
+                       re.S | re.M)
+
+
+def cell_tags_and_code(body):
+    """A page cell's tags and its code (front matter or options removed)."""
+    options = ""
+    if body.startswith("---\n"):
+        options, body = body[4:].split("\n---\n", 1)
+    else:
+        while body.startswith(":"):
+            option, body = body.split("\n", 1)
+            options += option + "\n"
+    tags = re.search(r"tags:\s*\[([^\]]*)\]", options)
+    return [t.strip() for t in tags[1].split(",")] if tags else [], body
+
+
+def bookkeeping_cells(text):
+    """Visible code cells of a page's source that show bookkeeping: a
+    call of ``glue``, or nothing but ``assert`` statements."""
+    import ast
+
+    found = []
+    for number, match in enumerate(CODE_CELL.finditer(text)):
+        tags, code = cell_tags_and_code(match["body"])
+        if any(tag in HIDDEN for tag in tags):
+            continue
+        statements = ast.parse(code).body
+        glued = [node for node in ast.walk(ast.Module(statements, []))
+                 if isinstance(node, ast.Call)
+                 and getattr(node.func, "id", "") == "glue"]
+        only_asserts = statements and all(
+            isinstance(node, ast.Assert) for node in statements)
+        if glued or only_asserts:
+            found.append(number)
+    return found
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_visible_cell_is_bookkeeping(lang):
+    offenders = {page.name: found for page in chapter_sources(lang)
+                 if (found := bookkeeping_cells(page.read_text("utf-8")))}
+    assert not offenders, offenders
+
+
+def test_bookkeeping_detector_sees_planted_cells():
+    page = chapter_sources("en")[5].read_text("utf-8")
+    assert bookkeeping_cells(page) == []
+    cells = len(CODE_CELL.findall(page))
+    glue_cell = ('```{code-cell} ipython3\n'
+                 'glue("batch", settings["batch"], display=False)\n```\n')
+    assert_cell = ('```{code-cell} ipython3\n:tags: [remove-stderr]\n\n'
+                   'assert frozen["gru"]["trainable"] > 0\n```\n')
+    mixed = ('```{code-cell} ipython3\n---\ntags: [hide-output]\n---\n'
+             'x = 1\nglue("x", x, display=False)\nx\n```\n')
+    for planted in (glue_cell, assert_cell, mixed):
+        assert bookkeeping_cells(page + "\n" + planted) == [cells]
+    # Hidden, the same cells are fine; a cell that teaches and checks
+    # itself with an assert is fine.
+    hidden = glue_cell.replace("ipython3\n", "ipython3\n:tags: [remove-input]"
+                               "\n\n")
+    teaches = ('```{code-cell} ipython3\nw = 2.0 * 3.0\nassert w == 6.0\n'
+               'w\n```\n')
+    assert bookkeeping_cells(page + "\n" + hidden + "\n" + teaches) == []
+
+
+# --- What a table shows ----------------------------------------------------
+
+#: A missing value printed as pandas prints it, and a count printed with
+#: decimals ("2527.0000" reviews).
+MISSHOWN = re.compile(r"(?<![\w.])(NaN|None|\d{3,}\.0{3,})(?![\w.])")
+
+
+def misshown_values(text):
+    """Cells of a built page's tables that show a missing value as "NaN"
+    (say "—" and why) or a count with a row of zero decimals."""
+    tables = re.findall(r"<table.*?</table>", text, re.S)
+    cells = [re.sub(r"<[^>]+>", "", cell).strip()
+             for table in tables
+             for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", table,
+                                    re.S)]
+    return [cell for cell in cells if MISSHOWN.search(cell)]
+
+
+def test_misshown_value_detector():
+    table = ("<table><tr><th>reviews</th><td>{}</td><td>0.8888</td>"
+             "<td>{}</td></tr></table>")
+    assert misshown_values(table.format("2527.0000", "NaN")) == [
+        "2527.0000", "NaN"]
+    assert misshown_values(table.format("2527", "—")) == []
+    assert misshown_values(table.format("1.0000", "0.1000")) == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_tables_show_no_nan_and_no_count_with_decimals(built_html, lang):
+    offenders = {page.name: found for page in prose_pages(built_html, lang)
+                 if (found := misshown_values(page.read_text("utf-8")))}
+    assert not offenders, offenders
+
+
+def test_words_marked_as_another_language_are_not_prose():
+    """The glossary's English column (<span lang="en">) is not Spanish
+    prose; the same word unmarked is."""
+    marked = article('<article class="bd-article"><p>cuaderno: '
+                     '<span lang="en">notebook</span></p></article>')
+    assert peninsular(marked.prose) == []
+    unmarked = article('<article class="bd-article"><p>cuaderno: '
+                       'notebook</p></article>')
+    assert peninsular(unmarked.prose) == ["notebook"]
+
+
+# --- Titles, references and glossary ---------------------------------------
+
+TITLE = {"es": ("Capítulo", "Cuaderno"), "en": ("Chapter", "Notebook")}
+
+
+def title_problems(page_text, notebook_title, lang, number):
+    """What is wrong with the titles of a chapter's page and notebook."""
+    code = re.compile(r"^```.*?^```", re.S | re.M)
+    headings = re.findall(r"^(#{1,2}) (.+)$", code.sub("", page_text), re.M)
+    chapter, notebook = TITLE[lang]
+    problems = []
+    if not headings or headings[0][1] != headings[0][1].strip() or (
+            not headings[0][1].startswith(f"{chapter} {number} · ")):
+        problems.append("page title without its chapter number")
+    if not notebook_title.startswith(f"{notebook} {number} · "):
+        problems.append("notebook title without its number")
+    if headings and notebook_title == headings[0][1]:
+        problems.append("page and notebook share a title")
+    if len(headings) > 1 and headings[1][1] == headings[0][1].split(
+            " · ", 1)[-1]:
+        problems.append("first section repeats the title")
+    return problems
+
+
+def notebook_title(slug, lang):
+    cells = read_notebook(ROOT / "solutions" / f"{slug}-{lang}" /
+                          f"{slug}.ipynb")["cells"]
+    return next(line[2:] for cell in cells if cell["cell_type"] == "markdown"
+                for line in cell_source(cell).splitlines()
+                if line.startswith("# "))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_chapter_titles_carry_their_numbers(lang):
+    for page in chapter_sources(lang):
+        number = int(page.name[:2])
+        text = page.read_text("utf-8")
+        title = notebook_title(page.stem, lang)
+        assert title_problems(text, title, lang, number) == [], page.name
+    # The detector sees an unnumbered title, a shared title and a first
+    # section that repeats the title.
+    page = chapter_sources(lang)[2]
+    text, title = page.read_text("utf-8"), notebook_title(page.stem, lang)
+    chapter, _ = TITLE[lang]
+    h1 = re.search(r"^# (.+)$", text, re.M)[1]
+    bare = h1.split(" · ", 1)[1]
+    assert title_problems(text.replace(h1, bare), title, lang, 3)
+    assert title_problems(text.replace(h1, title), title, lang, 3)
+    repeated = text.replace("\n## ", f"\n## {bare}\n\n## ", 1)
+    assert title_problems(repeated, title, lang, 3) == [
+        "first section repeats the title"]
+
+
+def test_every_reference_is_cited_in_both_languages():
+    bib = (ROOT / "book" / "references.bib").read_text("utf-8")
+    keys = set(re.findall(r"^@\w+\{(\w+),", bib, re.M))
+    assert len(keys) >= 7
+    for lang in LANGS:
+        text = "".join(p.read_text("utf-8")
+                       for p in (ROOT / "book" / lang).glob("*.md"))
+        cited = set(re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text))
+        assert cited == keys, (lang, keys ^ cited)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_glossary_and_references_are_linked_from_home(built_html, lang):
+    home = built_html / lang / "book" / lang / "index.html"
+    for name in ("glossary", "references"):
+        target = (built_html / lang / "book" / lang / f"{name}.html")
+        assert target.exists(), target
+        assert links_to(home, article(home), target.resolve()), name
+    rows = article(built_html / lang / "book" / lang / "glossary.html")
+    assert rows.text.count("|") == 0
+    assert len(re.findall(r"<tr", (built_html / lang / "book" / lang /
+                                   "glossary.html").read_text("utf-8"))) > 30

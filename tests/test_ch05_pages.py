@@ -8,8 +8,10 @@ table of bench/RESULTS.md is the one the script makes from it.
 
 import json
 import math
+import re
 
 import pytest
+from claims import matches
 from conftest import ROOT, load_script
 
 BENCH = ROOT / "bench"
@@ -104,3 +106,85 @@ def test_results_md_holds_the_table_made_from_the_record(record):
     edited = json.loads(json.dumps(record))
     edited["dense"]["16-16-1"]["val_accuracy"] = planted
     assert script.markdown(edited) not in text
+
+
+# --- Sentences of the pages that the record decides ---------------------
+
+def kept_loss(run):
+    """Keras's validation cross-entropy of the weights a run kept."""
+    curve = run["curves"]["val_cross_entropy"]
+    return curve[run.get("best_epoch", len(curve)) - 1]
+
+
+def stale_claims(text, record):
+    """Sentences of a chapter 5 page (its source) that are false."""
+    # Plain subgradient steps make L1's small weights oscillate around 0
+    # (the page measures it): no sentence may say they reach it.
+    found = matches((r"L1[^.]{0,300}(exactly to 0|to exactly 0)",
+                     r"L1[^.]{0,300}exactamente a 0"), text)
+    # The tables read one measurement of the loss, the curves' (Keras's):
+    # a column made from the record's recomputed scalar shows another
+    # number for the same run.
+    if re.search(r'"val_cross_entropy": "(val loss|pérdida de val\.)"',
+                 text) and "kept_loss(run) for run in" not in text:
+        found.append("a table reads the recomputed val_cross_entropy")
+    return found
+
+
+def second_measurements(text, record):
+    """Numbers of ``text`` (a built page) that are a run's recomputed
+    validation loss or perplexity where Keras's differs, outside the
+    sentence that explains the difference."""
+    found = []
+    for run in list(record["dense"].values()) + list(record["gru"].values()):
+        keras = kept_loss(run)
+        for other, ours in ((run["val_cross_entropy"], keras),
+                            (run["perplexity"], math.exp(keras))):
+            shown = f"{other:.4f}"
+            if shown == f"{ours:.4f}":
+                continue
+            for m in re.finditer(re.escape(shown), text):
+                start = text.rfind(". ", 0, m.start())
+                end = text.find(". ", m.end())
+                if "RESULTS.md" not in text[start:end]:
+                    found.append(shown)
+    return found
+
+
+STALE = {
+    "en": "L1 pulls each weight towards 0 by the same amount whatever its "
+          "size, so it drives the weights that matter little to exactly 0.",
+    "es": "L1 tira de cada peso hacia 0 con la misma fuerza, así que lleva "
+          "exactamente a 0 los pesos que importan poco.",
+}
+
+
+def page(lang):
+    return (ROOT / "book" / lang / "05-overfitting.md").read_text("utf-8")
+
+
+@pytest.mark.parametrize("lang", ("es", "en"))
+def test_no_sentence_of_the_page_is_stale(record, lang):
+    text = page(lang)
+    assert stale_claims(text, record) == []
+    # The detector sees the sentence, and the table of another measure.
+    assert stale_claims(text + "\n" + STALE[lang] + "\n", record)
+    planted = text.replace("kept_loss(run) for run in", "kept(run) for run")
+    assert stale_claims(planted, record)
+
+
+@pytest.mark.parametrize("lang", ("es", "en"))
+def test_page_shows_one_measurement_of_each_loss(built_html, record, lang):
+    from test_book import article
+
+    path = built_html / lang / "book" / lang / "05-overfitting.html"
+    text = article(path).text
+    assert second_measurements(text, record) == []
+    # The record has runs measured two ways, and the detector sees the
+    # other number outside its explanation.
+    dropout = record["dense"]["512-512-1 + dropout"]
+    assert f"{dropout['val_cross_entropy']:.4f}" != (
+        f"{kept_loss(dropout):.4f}")
+    planted = f"{text} Dropout ends at {dropout['val_cross_entropy']:.4f}. "
+    assert second_measurements(planted, record) == [
+        f"{dropout['val_cross_entropy']:.4f}"]
