@@ -22,8 +22,14 @@ sys.path.insert(0, str(ROOT / "autograder" / "samples"))
 from hostile import MARKER  # noqa: E402
 
 EN, ES = "01-embeddings-activations-en", "01-embeddings-activations-es"
-#: Chapter 1 is worth 14 points; what each sample must get.
+CH7 = "07-seq2seq-attention-en"
+#: What each assignment of EXPECTED is worth.
+MAX_SCORE = {EN: 14, ES: 14, CH7: 6}
+#: What each sample must get.
 EXPECTED = {
+    # dot_product_attention without 1 / sqrt(H) (2), greedy_decode
+    # dropping the end token (1).
+    ("partly-wrong", CH7): 3,
     ("correct", EN): 14,            # every function right
     ("correcto", ES): 14,           # the same, in the Spanish assignment
     ("partly-wrong", EN): 11,       # softmax (1), embedding_backward (2)
@@ -95,7 +101,7 @@ def grades(course, graded):
 def test_exact_score_of_each_sample(grades, sample, points):
     row = grades[sample]
     student = sample[0]
-    assert float(row["max_score"]) == 14
+    assert float(row["max_score"]) == MAX_SCORE[sample[1]]
     assert float(row["score"]) == points, f"{student}: {row['score']}"
 
 
@@ -162,7 +168,8 @@ def test_feedback_hides_hidden_tests_and_their_tracebacks(course, graded):
 
 def test_feedback_explains_failures(course, graded):
     page = next(p for p in feedback_pages(course)
-                if p.parent.parent.name == "partly-wrong")
+                if p.parent.parent.name == "partly-wrong"
+                and p.parent.name == EN)
     text = re.sub(r"<[^>]+>", "", page.read_text("utf-8"))
     assert "AssertionError" in text
     assert "softmax" in text.lower()

@@ -77,7 +77,7 @@ def test_finite_differences_agree_with_the_tape():
         def loss(x, h0, Wx, Wh, b, dh=dh):
             return np.sum(ch03._np_states(x, h0, Wx, Wh, b) * dh)
 
-        numeric = ch03._numerical_gradients(loss, [x, h0, Wx, Wh, b])
+        numeric = ch03.numerical_gradients(loss, [x, h0, Wx, Wh, b])
         for a, b_ in zip(tape, numeric, strict=True):
             assert relative_error(a, b_) < RTOL / 1000
 

@@ -87,6 +87,31 @@ def test_malformed_word_vectors_are_refused(tmp_path):
         wire.load(tmp_path, "v", max_bytes=LIMIT)
 
 
+def test_table_decoders_cross_as_their_arrays():
+    # Chapter 7's greedy_decode receives a step function: a TableDecoder.
+    from rnn_course.decoding import TableDecoder
+
+    decoder = TableDecoder(scores=np.array([[0.1, 0.9], [0.7, 0.3]]),
+                           next_state=np.array([[1, 0], [0, 1]]),
+                           start_state=1)
+    back = roundtrip([decoder])[0]
+    assert type(back) is TableDecoder and back.start_state == 1
+    np.testing.assert_array_equal(back.scores, decoder.scores)
+    np.testing.assert_array_equal(back.next_state, decoder.next_state)
+    scores, state = back(1, None)
+    assert state == 1 and np.array_equal(scores, [0.7, 0.3])
+
+
+def test_malformed_table_decoders_are_refused(tmp_path):
+    # next_state names a state that does not exist
+    np.savez(tmp_path / "v.npz", np.zeros((2, 3)), np.full((2, 3), 5))
+    (tmp_path / "v.json").write_text(json.dumps({
+        "t": "table_decoder", "scores": {"t": "array", "i": "arr_0"},
+        "next_state": {"t": "array", "i": "arr_1"}, "start": 0}))
+    with pytest.raises(wire.WireError, match="table decoder"):
+        wire.load(tmp_path, "v", max_bytes=LIMIT)
+
+
 @pytest.mark.parametrize("bad", [
     lambda: None, object(), {1, 2}, np.array([object()]),
     {(1, 2): 3}, [type],

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
-from rnn_course.gradcheck import relative_error
+from rnn_course.gradcheck import numerical_gradient, relative_error
 
 #: Languages of the notebooks, hence of the messages.
 LANGUAGES = ("en", "es")
@@ -632,6 +632,119 @@ def expect_cache(cache, wanted, *, names, lang, hint, what="cache"):
                 fail(lang, hint)
         elif got != want:
             fail(lang, hint)
+
+
+# ------------------------------------------------------------- gradients
+
+
+def numerical_gradients(loss, inputs):
+    """Centred differences of ``loss(*inputs)`` w.r.t. every input.
+
+    Parameters
+    ----------
+    loss : callable
+        ``loss(*inputs) -> float``, written in NumPy, in float64.
+    inputs : sequence of np.ndarray of float64
+        The point; never modified.
+
+    Returns
+    -------
+    list of np.ndarray
+        One gradient per input, shaped like it.
+    """
+    grads = []
+    for k in range(len(inputs)):
+        point = [a.copy() for a in inputs]
+
+        def f(v, k=k, point=point):
+            point[k] = v
+            return loss(*point)
+
+        grads.append(numerical_gradient(f, point[k].copy()))
+    return grads
+
+
+def expect_grads(grads, names, like, *, what, lang, hints=None):
+    """Check a tuple of gradients, each shaped like its array.
+
+    Parameters
+    ----------
+    grads : object
+        What the student's backward function returned.
+    names : sequence of str
+        Name of each gradient, e.g. ``("dx", "dW")``.
+    like : sequence of np.ndarray
+        An array of the expected shape for each gradient.
+    what : str
+        The call, for messages, e.g. ``"dense_backward(dout, cache)"``.
+    lang : {"en", "es"}
+    hints : dict of str to Text, optional
+        Shape hint per gradient name (default: "a gradient has the shape
+        of what it is the gradient of").
+
+    Returns
+    -------
+    list of np.ndarray
+    """
+    grads = expect_tuple(
+        grads, len(names), what=what, names=f"({', '.join(names)})",
+        lang=lang,
+    )
+    hints = hints or {}
+    return [
+        expect_array(
+            g, what=name, shape=want.shape, lang=lang,
+            shape_hint=hints.get(name, Text(
+                f"{name} has the shape of {name[1:]}, {want.shape}: a "
+                "gradient has the shape of what it is the gradient of.",
+                f"{name} tiene la forma de {name[1:]}, {want.shape}: un "
+                "gradiente tiene la forma de aquello de lo que es "
+                "gradiente.",
+            )),
+        )
+        for g, name, want in zip(grads, names, like, strict=True)
+    ]
+
+
+def expect_gradients(grads, names, expected, numeric, *, lang, case, hint,
+                     mistakes=None):
+    """Compare each gradient with its two oracles, naming known mistakes.
+
+    Parameters
+    ----------
+    grads : sequence of np.ndarray
+        The student's gradients (already checked by :func:`expect_grads`).
+    names : sequence of str
+        Name of each gradient.
+    expected : sequence of np.ndarray
+        The gradients of ``tf.GradientTape`` (or of another independent
+        oracle), compared first, with the mistakes.
+    numeric : sequence of np.ndarray, or None
+        The centred differences in float64, compared second.
+    lang : {"en", "es"}
+    case : Text
+        Which kind of input, for messages.
+    hint : Text or dict of str to Text
+        The hint when a gradient is wrong and no mistake explains it (one
+        for all, or one per name).
+    mistakes : callable, optional
+        ``mistakes(k, name) -> [(compute, hint), ...]``: how common
+        mistakes would compute gradient ``k``; each is named only when it
+        reproduces the student's value and not the expected one
+        (:func:`named_mistakes`).
+    """
+    for k, name in enumerate(names):
+        wrong_hint = hint.get(name) if isinstance(hint, dict) else hint
+        pairs = mistakes(k, name) if mistakes is not None else []
+        expect_value(
+            grads[k], expected[k], what=name, lang=lang, case=case,
+            mistakes=named_mistakes(expected[k], pairs), hint=wrong_hint,
+        )
+        if numeric is not None:
+            expect_value(
+                grads[k], numeric[k], what=name, lang=lang, case=case,
+                hint=wrong_hint,
+            )
 
 
 def dense_layer(W, b):

@@ -36,7 +36,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnn_course.gradcheck import numerical_gradient
 from rnn_course.sequences import adding_problem
 
 from ._common import (
@@ -50,6 +49,7 @@ from ._common import (
     expect_value,
     fail,
     hidden_check,
+    numerical_gradients,
     shape_case,
 )
 
@@ -133,20 +133,6 @@ def _sequence_cache(x, h0, Wx, Wh, b):
         (x[:, t], prev[t], Wx, Wh, states[:, t]) for t in range(x.shape[1])
     ]
     return states, cache
-
-
-def _numerical_gradients(loss, inputs):
-    """Centred differences of ``loss(*inputs)`` w.r.t. every input."""
-    grads = []
-    for i in range(len(inputs)):
-        point = [a.copy() for a in inputs]
-
-        def f(v, i=i, point=point):
-            point[i] = v
-            return loss(*point)
-
-        grads.append(numerical_gradient(f, point[i].copy()))
-    return grads
 
 
 def _simple_rnn(Wx, Wh, b, *, return_sequences=True):
@@ -406,7 +392,7 @@ def _step_case(student_fn, x_t, h_prev, Wx, Wh, b, dh_next, lang,
 
     numeric = None
     if differences:
-        numeric = _numerical_gradients(step, [x_t, h_prev, Wx, Wh, b])
+        numeric = numerical_gradients(step, [x_t, h_prev, Wx, Wh, b])
     tape = _unrolled(x_t[:, None], h_prev, Wx, Wh, b, dh_next[:, None])
     expected = [tape["dx"][:, 0], tape["dh0"], tape["dWx"][0],
                 tape["dWh"][0], tape["db"][0]]
@@ -583,7 +569,7 @@ def _sequence_case(student_fn, x, h0, Wx, Wh, b, dh, lang):
     def sequence(x, h0, Wx, Wh, b):
         return np.sum(_np_states(x, h0, Wx, Wh, b) * dh)
 
-    numeric = _numerical_gradients(sequence, [x, h0, Wx, Wh, b])
+    numeric = numerical_gradients(sequence, [x, h0, Wx, Wh, b])
     result = call(
         student_fn, (dh, cache), name="rnn_backward",
         arg_names=("dh", "cache"), frozen=("dh", "cache"), lang=lang,

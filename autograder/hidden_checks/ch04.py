@@ -31,18 +31,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnn_course.gradcheck import numerical_gradient, relative_error
+from rnn_course.gradcheck import relative_error
 
 from ._common import (
     RTOL,
     Text,
     call,
     expect_array,
+    expect_gradients,
+    expect_grads,
     expect_tuple,
     expect_value,
     fail,
     hidden_check,
     named_mistakes,
+    numerical_gradients,
     shape_case,
 )
 
@@ -172,20 +175,6 @@ def _tf_gru_parts(x_t, h_prev, Wx, Wh, b):
     z = tf.sigmoid(a_z + m_z)
     r = tf.sigmoid(a_r + m_r)
     return [np.asarray(v) for v in (z, r, tf.tanh(a_h + r * m_h), m_h)]
-
-
-def _numerical_gradients(loss, inputs):
-    """Centred differences of ``loss(*inputs)`` w.r.t. every input."""
-    grads = []
-    for k in range(len(inputs)):
-        point = [a.copy() for a in inputs]
-
-        def f(v, k=k, point=point):
-            point[k] = v
-            return loss(*point)
-
-        grads.append(numerical_gradient(f, point[k].copy()))
-    return grads
 
 
 # ------------------------------------------ NumPy forms, right and wrong
@@ -493,28 +482,6 @@ _GRU_R_IN_DM = Text(
 )
 
 
-def _expect_grads(grads, names, like, *, what, lang, hints=None):
-    """Check a tuple of gradients, each shaped like its array."""
-    grads = expect_tuple(
-        grads, len(names), what=what, names=f"({', '.join(names)})",
-        lang=lang,
-    )
-    hints = hints or {}
-    return [
-        expect_array(
-            g, what=name, shape=want.shape, lang=lang,
-            shape_hint=hints.get(name, Text(
-                f"{name} has the shape of {name[1:]}, {want.shape}: a "
-                "gradient has the shape of what it is the gradient of.",
-                f"{name} tiene la forma de {name[1:]}, {want.shape}: un "
-                "gradiente tiene la forma de aquello de lo que es "
-                "gradiente.",
-            )),
-        )
-        for g, name, want in zip(grads, names, like, strict=True)
-    ]
-
-
 def _expect_cache(cache, wanted, names, *, what, reader, lang):
     """Check a step cache element by element against ``wanted``."""
     layout = f"({', '.join(names)})"
@@ -705,13 +672,13 @@ def _lstm_step_backward_case(student_fn, x_t, h_prev, c_prev, Wx, Wh, b,
         h, c, _ = np_lstm(x_t[:, None], h_prev, c_prev, Wx, Wh, b)
         return np.sum(h[:, 0] * dh_next) + np.sum(c[:, 0] * dc_next)
 
-    numeric = _numerical_gradients(loss, [x_t, h_prev, c_prev, Wx, Wh, b])
+    numeric = numerical_gradients(loss, [x_t, h_prev, c_prev, Wx, Wh, b])
     result = call(
         student_fn, (dh_next, dc_next, cache), name="lstm_step_backward",
         arg_names=("dh_next", "dc_next", "cache"),
         frozen=("dh_next", "dc_next", "cache"), lang=lang,
     )
-    grads = _expect_grads(
+    grads = expect_grads(
         result, _LSTM_STEP_BACK_NAMES, expected, lang=lang,
         what="lstm_step_backward(dh_next, dc_next, cache)",
     )
@@ -722,8 +689,8 @@ def _lstm_step_backward_case(student_fn, x_t, h_prev, c_prev, Wx, Wh, b,
     def wrong(k, **mistake):
         return lambda: _lstm_step_back(dh_next, dc_next, cache, **mistake)[k]
 
-    for k, name in enumerate(_LSTM_STEP_BACK_NAMES):
-        mistakes = named_mistakes(expected[k], [
+    def mistakes(k, name):
+        return [
             (wrong(k, order="ifoc"), _LSTM_ORDER),
             (wrong(k, gate_prime="tanh"), _GATE_PRIME),
             (wrong(k, dh_to_dc=False), _DH_TO_DC),
@@ -731,15 +698,12 @@ def _lstm_step_backward_case(student_fn, x_t, h_prev, c_prev, Wx, Wh, b,
             (wrong(k, dc_prev="no_f"), _DC_PREV),
             (wrong(k, c_prime="c"), _C_PRIME),
             (wrong(k, do_tanh=False), _DO),
-        ])
-        expect_value(
-            grads[k], expected[k], what=name, lang=lang,
-            case=case, mistakes=mistakes, hint=_LSTM_BACK_HINT,
-        )
-        expect_value(
-            grads[k], numeric[k], what=name, lang=lang,
-            case=case, hint=_LSTM_BACK_HINT,
-        )
+        ]
+
+    expect_gradients(
+        grads, _LSTM_STEP_BACK_NAMES, expected, numeric, lang=lang, case=case,
+        hint=_LSTM_BACK_HINT, mistakes=mistakes,
+    )
 
 
 @hidden_check
@@ -941,12 +905,12 @@ def _lstm_backward_case(student_fn, x, h0, c0, Wx, Wh, b, dh, lang):
     def loss(x, h0, c0, Wx, Wh, b):
         return np.sum(np_lstm(x, h0, c0, Wx, Wh, b)[0] * dh)
 
-    numeric = _numerical_gradients(loss, [x, h0, c0, Wx, Wh, b])
+    numeric = numerical_gradients(loss, [x, h0, c0, Wx, Wh, b])
     result = call(
         student_fn, (dh, caches), name="lstm_backward",
         arg_names=("dh", "cache"), frozen=("dh", "cache"), lang=lang,
     )
-    grads = _expect_grads(
+    grads = expect_grads(
         result, _LSTM_SEQ_NAMES, expected, what="lstm_backward(dh, cache)",
         lang=lang,
     )
@@ -958,23 +922,20 @@ def _lstm_backward_case(student_fn, x, h0, c0, Wx, Wh, b, dh, lang):
     def wrong(k, **mistake):
         return lambda: _lstm_bptt(dh, caches, **mistake)[k]
 
-    for k, name in enumerate(_LSTM_SEQ_NAMES):
-        mistakes = named_mistakes(expected[k], [
+    def mistakes(k, name):
+        return [
             (wrong(k, carry_c=False), _DC_NOT_CARRIED),
             (wrong(k, carry_h=False), _DH_NOT_CARRIED),
             (wrong(k, order="ifoc"), _LSTM_ORDER),
             (wrong(k, dh_to_dc=False), _DH_TO_DC),
             (wrong(k, dc_prev="zero"), _DC_PREV),
             (wrong(k, gate_prime="tanh"), _GATE_PRIME),
-        ])
-        expect_value(
-            grads[k], expected[k], what=name, lang=lang,
-            case=case, mistakes=mistakes, hint=_LSTM_BPTT_HINT,
-        )
-        expect_value(
-            grads[k], numeric[k], what=name, lang=lang,
-            case=case, hint=_LSTM_BPTT_HINT,
-        )
+        ]
+
+    expect_gradients(
+        grads, _LSTM_SEQ_NAMES, expected, numeric, lang=lang, case=case,
+        hint=_LSTM_BPTT_HINT, mistakes=mistakes,
+    )
 
 
 @hidden_check
@@ -1103,13 +1064,13 @@ def _gru_step_backward_case(student_fn, x_t, h_prev, Wx, Wh, b, dh_next,
         return np.sum(np_gru(x_t[:, None], h_prev, Wx, Wh, b)[0][:, 0]
                       * dh_next)
 
-    numeric = _numerical_gradients(loss, [x_t, h_prev, Wx, Wh, b])
+    numeric = numerical_gradients(loss, [x_t, h_prev, Wx, Wh, b])
     result = call(
         student_fn, (dh_next, cache), name="gru_step_backward",
         arg_names=("dh_next", "cache"), frozen=("dh_next", "cache"),
         lang=lang,
     )
-    grads = _expect_grads(
+    grads = expect_grads(
         result, _GRU_STEP_BACK_NAMES, expected, lang=lang,
         what="gru_step_backward(dh_next, cache)",
         hints={"db": Text(
@@ -1124,23 +1085,20 @@ def _gru_step_backward_case(student_fn, x_t, h_prev, Wx, Wh, b, dh_next,
     def wrong(k, **mistake):
         return lambda: _gru_step_back(dh_next, cache, **mistake)[k]
 
-    for k, name in enumerate(_GRU_STEP_BACK_NAMES):
-        mistakes = named_mistakes(expected[k], [
+    def mistakes(k, name):
+        return [
             (wrong(k, swap_z=True), _GRU_SWAPPED),
             (wrong(k, direct=False), _GRU_DIRECT),
             (wrong(k, db1="zero"), _SECOND_BIAS),
             (wrong(k, db1="same"), _GRU_DB1),
             (wrong(k, r_in_dm=False), _GRU_R_IN_DM),
             (wrong(k, order="rzh"), _GRU_ORDER),
-        ])
-        expect_value(
-            grads[k], expected[k], what=name, lang=lang,
-            case=case, mistakes=mistakes, hint=_GRU_BACK_HINT,
-        )
-        expect_value(
-            grads[k], numeric[k], what=name, lang=lang,
-            case=case, hint=_GRU_BACK_HINT,
-        )
+        ]
+
+    expect_gradients(
+        grads, _GRU_STEP_BACK_NAMES, expected, numeric, lang=lang, case=case,
+        hint=_GRU_BACK_HINT, mistakes=mistakes,
+    )
 
 
 @hidden_check

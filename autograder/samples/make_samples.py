@@ -3,7 +3,8 @@
 Each sample is what a student could hand in: the released notebook with
 answer cells filled in (or broken on purpose). Students ``correct`` and
 ``correcto`` hand in every chapter solved, in English and in Spanish;
-the others break chapter 1 in one way each. ``make autograde`` must grade
+the others break chapter 1 in one way each (``partly-wrong`` breaks
+chapter 7 too). ``make autograde`` must grade
 all of them without one stopping the run; tests/test_autograde.py asserts
 each one's exact score.
 
@@ -34,6 +35,30 @@ SOFTMAX_NO_MAX = '''def softmax(z):
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
 '''
+# Chapter 7: attention without the 1 / sqrt(H), and a greedy decoder
+# that drops the end token.
+ATTENTION_NO_SCALE = '''def dot_product_attention(query, keys, values, mask):
+    scores = query @ keys.transpose(0, 2, 1)
+    scores = np.where(mask[:, None, :], scores, -np.inf)
+    top = scores.max(axis=-1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    e = np.exp(scores - top)
+    total = e.sum(axis=-1, keepdims=True)
+    weights = e / np.where(total > 0, total, 1.0)
+    return weights @ values, weights, (query, keys, values, mask, weights)
+'''
+GREEDY_DROPS_END = '''def greedy_decode(step_fn, start_token, end_token, max_len):
+    tokens = []
+    token, state = start_token, None
+    for _ in range(max_len):
+        scores, state = step_fn(token, state)
+        token = int(np.argmax(scores))
+        if token == end_token:
+            break
+        tokens.append(token)
+    return tokens
+'''
+ATTENTION = "07-seq2seq-attention"
 EMBEDDING_BACKWARD_OVERWRITES = '''def embedding_backward(dout, cache):
     ids, V = cache
     dE = np.zeros((V, dout.shape[-1]))
@@ -90,6 +115,9 @@ def samples():
     partly = filled("en")
     replace(partly, "softmax", SOFTMAX_NO_MAX)
     replace(partly, "embedding_backward", EMBEDDING_BACKWARD_OVERWRITES)
+    partly_attention = filled("en", ATTENTION)
+    replace(partly_attention, "dot_product_attention", ATTENTION_NO_SCALE)
+    replace(partly_attention, "greedy_decode", GREEDY_DROPS_END)
 
     deleted = filled("en")
     deleted["cells"] = [
@@ -104,6 +132,7 @@ def samples():
     en, es = f"{SLUG}-en", f"{SLUG}-es"
     found = {
         ("partly-wrong", en): partly,
+        ("partly-wrong", f"{ATTENTION}-en"): partly_attention,
         ("raises", en): prepend(
             filled("en"), "dense_forward",
             "import a_module_that_does_not_exist\n",

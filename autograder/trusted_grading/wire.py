@@ -8,7 +8,7 @@ with ``allow_pickle=False``. Nothing else can cross: an object of any
 other type is refused when it is written, and a file that is too large,
 too deep or malformed is refused when it is read.
 
-Besides plain data, four kinds of value have a tagged form:
+Besides plain data, five kinds of value have a tagged form:
 
 * a ``numpy.random.Generator`` crosses as its bit generator's state, so
   that a function that draws from it advances the caller's generator;
@@ -20,6 +20,9 @@ Besides plain data, four kinds of value have a tagged form:
 * the course's word vectors, an ``rnn_course.data.GloVe``, cross as
   their two arrays (the vectors, and the words as a str array) and are
   rebuilt as a GloVe on the other side;
+* a table decoder, an ``rnn_course.decoding.TableDecoder`` (the step
+  function that chapter 7's ``greedy_decode`` is tested with; a function
+  cannot cross), crosses as its two arrays and its start state;
 * a returned array that is, or is a view of, an argument crosses as a
   reference to that argument, so that the caller can tell "returns a new
   array" from "returns its input".
@@ -196,6 +199,28 @@ def _glove(vectors, words):
                  index={str(word): row for row, word in enumerate(words)})
 
 
+def _is_table_decoder(value):
+    """True for an ``rnn_course.decoding.TableDecoder``."""
+    kind = type(value)
+    return (kind.__module__ == "rnn_course.decoding"
+            and kind.__name__ == "TableDecoder")
+
+
+def _table_decoder(scores, next_state, start):
+    """An ``rnn_course.decoding.TableDecoder`` from its parts, checked."""
+    if not (isinstance(scores, np.ndarray) and isinstance(next_state,
+                                                          np.ndarray)
+            and isinstance(start, int) and not isinstance(start, bool)):
+        raise WireError("malformed table decoder")
+    from rnn_course.decoding import TableDecoder
+
+    try:
+        return TableDecoder(scores=scores, next_state=next_state,
+                            start_state=start)
+    except ValueError as error:
+        raise WireError(f"malformed table decoder: {error}") from None
+
+
 class _Encoder:
     """Turn a value into a JSON tree plus a list of arrays."""
 
@@ -249,6 +274,14 @@ class _Encoder:
                     "vectors": {"t": "array",
                                 "i": self._array(np.asarray(value.vectors))},
                     "words": {"t": "array", "i": self._array(words)}}
+        if _is_table_decoder(value):
+            return {"t": "table_decoder",
+                    "scores": {"t": "array",
+                               "i": self._array(np.asarray(value.scores))},
+                    "next_state": {
+                        "t": "array",
+                        "i": self._array(np.asarray(value.next_state))},
+                    "start": int(value.start_state)}
         if _is_keras_model(value):
             return {"t": "model",
                     "spec": _describe(value, self.arguments)}
@@ -334,6 +367,10 @@ class _Decoder:
         if tag == "glove":
             return _glove(self.decode(tree["vectors"], depth + 1),
                           self.decode(tree["words"], depth + 1))
+        if tag == "table_decoder":
+            return _table_decoder(self.decode(tree["scores"], depth + 1),
+                                  self.decode(tree["next_state"], depth + 1),
+                                  tree["start"])
         raise WireError(f"unknown tag {tag!r}")
 
     def _array(self, name):
