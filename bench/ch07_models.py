@@ -113,13 +113,20 @@ class PositionalEmbedding(keras.layers.Layer):
 
 
 def _transformer(source, decoder, source_size, target_size, width, heads):
-    """One encoder block and one decoder block (post-norm)."""
+    """One encoder block and one decoder block (post-norm).
+
+    The padding masks are given to every attention layer explicitly:
+    no query attends to a padded key.
+    """
     layers = keras.layers
     key = width // heads
+    source_mask = keras.ops.not_equal(source, PAD)
+    target_mask = keras.ops.not_equal(decoder, PAD)
     x = PositionalEmbedding(source_size, width, name="source_embedding")(
         source)
     # Encoder: self-attention over the source, then a feed-forward layer.
-    a = layers.MultiHeadAttention(heads, key, name="self_attention")(x, x)
+    a = layers.MultiHeadAttention(heads, key, name="self_attention")(
+        x, x, query_mask=source_mask, value_mask=source_mask)
     x = layers.LayerNormalization()(x + a)
     x = layers.LayerNormalization()(
         x + _feed_forward(x, width, "encoder_ff"))
@@ -128,10 +135,11 @@ def _transformer(source, decoder, source_size, target_size, width, heads):
     # Decoder: causal self-attention (step t sees steps <= t), then
     # attention over the encoder's outputs.
     a = layers.MultiHeadAttention(heads, key, name="causal_attention")(
-        y, y, use_causal_mask=True)
+        y, y, query_mask=target_mask, value_mask=target_mask,
+        use_causal_mask=True)
     y = layers.LayerNormalization()(y + a)
     a = layers.MultiHeadAttention(heads, key, name="cross_attention")(
-        y, x)
+        y, x, query_mask=target_mask, value_mask=source_mask)
     y = layers.LayerNormalization()(y + a)
     y = layers.LayerNormalization()(
         y + _feed_forward(y, width, "decoder_ff"))

@@ -157,7 +157,7 @@ def run_model(kind, seed, data, args, keep=False):
     keras.utils.set_random_seed(seed)
     model = ch07_models.build_seq2seq(
         kind, len(data["source_vocab"]), len(data["target_vocab"]),
-        units=args.units, embed=args.embed,
+        units=args.units, embed=args.embed, heads=args.heads,
         learning_rate=args.learning_rate)
     x, din, dout = data["x"], data["decoder_in"], data["decoder_out"]
     record = {"kind": kind, "seed": seed,
@@ -482,6 +482,8 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--units", type=int, default=64)
     parser.add_argument("--embed", type=int, default=32)
+    parser.add_argument("--heads", type=int, default=4,
+                        help="attention heads of the Transformer")
     parser.add_argument("--learning-rate", type=float, default=0.005)
     parser.add_argument("--tag-units", type=int, default=32)
     parser.add_argument("--tag-epochs", type=int, default=1)
@@ -516,7 +518,7 @@ def main():
                          "num2words": version("num2words")},
             "settings": {key: getattr(args, key) for key in (
                 "seeds", "epochs", "batch", "units", "embed",
-                "learning_rate", "tag_units", "tag_epochs")},
+                "heads", "learning_rate", "tag_units", "tag_epochs")},
         })
         data = prepare()
         functions = {"data": data_part, "seeds": seeds_part,
