@@ -10,6 +10,10 @@ data
     (deterministic splits) and GloVe vectors.
 gradcheck
     Centred finite differences in float64 and relative errors.
+number_words
+    Numbers written in Spanish and English words, and in digits
+    (chapter 7's translation task): split by value, character
+    vocabularies with start and end tokens, exact-match scores.
 plots
     Small matplotlib helpers used by the book's figures.
 sequences
