@@ -15,6 +15,7 @@ arrays of outputs, read without pickle and checked.
 
 import atexit
 import contextlib
+import io
 import json
 import os
 import shutil
@@ -87,20 +88,27 @@ class _DataFiles:
             self.files[key] = (array, path)
         return self.files[key][1]
 
+    def paths(self, value):
+        """The path of an array, or the paths of a list of arrays."""
+        if isinstance(value, (list, tuple)):
+            return [str(self.path(array)) for array in value]
+        return str(self.path(value))
+
 
 _DATA = _DataFiles()
 
 
 def train(spec, x_train, y_train, x_eval, *, epochs, batch_size, seed,
-          max_seconds, max_parameters, weights=None):
+          max_seconds, max_parameters, weights=None, decode=None):
     """Build ``spec``, train it, return its outputs (:class:`Outcome`).
 
     Parameters
     ----------
     spec : dict
         A description that passed :func:`models.validate`.
-    x_train, y_train, x_eval : np.ndarray
-        Training inputs and labels, and the inputs to evaluate on.
+    x_train, y_train, x_eval : np.ndarray or list of np.ndarray
+        Training inputs and labels, and the inputs to evaluate on (a
+        list for a model of several inputs).
     epochs, batch_size : int
         The budget.
     seed : int
@@ -112,6 +120,11 @@ def train(spec, x_train, y_train, x_eval, *, epochs, batch_size, seed,
     weights : dict, optional
         ``{argument path: array}``: the arrays that the spec's
         referenced Embedding layers hold (the grader's own copies).
+    decode : dict, optional
+        ``{"steps", "start", "end"}`` for an encoder-decoder: then
+        ``p_eval`` holds the ids decoded greedily from ``x_eval[0]``
+        (:func:`trainer.greedy_decode`), int32 (N, steps), and
+        ``p_train`` is None.
 
     Raises
     ------
@@ -128,16 +141,18 @@ def train(spec, x_train, y_train, x_eval, *, epochs, batch_size, seed,
         for i, path in enumerate(paths):
             np.save(job / f"weight-{i}.npy",
                     np.asarray(weights[tuple(path)], np.float32))
-        data = {name: str(_DATA.path(array)) for name, array in (
+        data = {name: _DATA.paths(value) for name, value in (
             ("x_train", x_train), ("y_train", y_train), ("x_eval", x_eval))}
         (job / "job.json").write_text(json.dumps({
             "spec": spec, "epochs": int(epochs),
             "batch_size": int(batch_size), "seed": int(seed),
             "max_seconds": float(max_seconds),
             "max_parameters": int(max_parameters), "weights": paths,
-            "data": data}))
+            "data": data, "decode": decode and {
+                key: int(decode[key]) for key in ("steps", "start", "end")},
+        }))
         _run(job, out, cpu_limit=int(max_seconds) + SETUP_SECONDS)
-        return _read(out)
+        return _read(out, decoded=decode is not None)
 
 
 def _run(job, out, cpu_limit):
@@ -207,7 +222,7 @@ LIMITS = (
 )
 
 
-def _read(out):
+def _read(out, decoded=False):
     """The trainer's outcome, read as numbers only."""
     try:
         result = json.loads(wire._read_regular(str(out / "result.json"),
@@ -228,16 +243,14 @@ def _read(out):
     if numbers["too_long"] is not None:
         return Outcome(too_long=float(numbers["too_long"]),
                        parameters=int(numbers["parameters"] or 0))
-    arrays = {}
-    for name in ("p_train", "p_eval"):
+    arrays = {"p_train": None}
+    for name in ("p_eval",) if decoded else ("p_train", "p_eval"):
         raw = wire._read_regular(str(out / f"{name}.npy"), MAX_FILE_SIZE)
-        import io
-
         try:
             array = np.load(io.BytesIO(raw), allow_pickle=False)
         except ValueError as error:
             raise TrainingFailed("crashed", str(error)) from None
-        if array.dtype != np.float32:
+        if array.dtype != (np.int32 if decoded else np.float32):
             raise TrainingFailed("crashed", "malformed outputs")
         arrays[name] = array
     return Outcome(p_train=arrays["p_train"], p_eval=arrays["p_eval"],
