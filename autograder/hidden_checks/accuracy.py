@@ -450,21 +450,10 @@ def train(spec, data, budget, seed, *, max_seconds, max_parameters,
         If the training ran past ``max_seconds``.
     """
     x_train, y_train, x_val, y_val = data[:4]
-    try:
-        outcome = training.train(
-            spec, x_train, y_train, x_val, epochs=budget.epochs,
-            batch_size=budget.batch_size, seed=seed,
-            max_seconds=max_seconds, max_parameters=max_parameters,
-            weights=weights)
-    except training.TrainingFailed as error:
-        _training_failed(error.reason, name, lang)
-    if outcome.refused is not None:
-        fail(lang, Text(f"The model of {name} cannot be graded: "
-                        f"{outcome.refused['en']}.",
-                        f"El modelo de {name} no se puede calificar: "
-                        f"{outcome.refused['es']}."))
-    if outcome.too_long is not None:
-        raise TrainingTooLong(outcome.too_long)
+    outcome = _trained(spec, x_train, y_train, x_val, budget, seed,
+                       max_seconds=max_seconds,
+                       max_parameters=max_parameters, weights=weights,
+                       name=name, lang=lang)
     p_train = outcome.p_train.reshape(-1)
     p_val = outcome.p_eval.reshape(-1)
     if p_train.shape != y_train.shape or p_val.shape != y_val.shape:
@@ -479,6 +468,63 @@ def train(spec, data, budget, seed, *, max_seconds, max_parameters,
         seconds=outcome.cpu_seconds,
     )
     return measured, p_val
+
+
+def decode(spec, data, budget, seed, *, steps, start, end, max_seconds,
+           max_parameters, name, lang):
+    """Train a described encoder-decoder in the sandbox; what it decodes.
+
+    Parameters
+    ----------
+    spec : dict
+        What :func:`model_spec` returned.
+    data : (list of np.ndarray, np.ndarray, list of np.ndarray)
+        ``([sources, decoder_inputs], targets, [test_sources])``: teacher
+        forcing's inputs and targets, and the sources to decode.
+    budget, seed, max_seconds, max_parameters, name, lang
+        As for :func:`train`.
+    steps, start, end : int
+        Ids decoded per source at most, the id that starts the decoder's
+        input and the one that ends an output.
+
+    Returns
+    -------
+    ids : np.ndarray of int32, shape (M, steps)
+        Greedily decoded (:func:`trusted_grading.trainer.greedy_decode`).
+    seconds : float
+        The trainer's CPU seconds.
+
+    Raises
+    ------
+    TrainingTooLong
+    """
+    x_train, y_train, x_eval = data
+    outcome = _trained(spec, x_train, y_train, x_eval, budget, seed,
+                       max_seconds=max_seconds,
+                       max_parameters=max_parameters, name=name, lang=lang,
+                       decode={"steps": steps, "start": start, "end": end})
+    return outcome.p_eval, outcome.cpu_seconds
+
+
+def _trained(spec, x_train, y_train, x_eval, budget, seed, *, max_seconds,
+             max_parameters, name, lang, weights=None, decode=None):
+    """The trainer's outcome, or a failure that says what stopped it."""
+    try:
+        outcome = training.train(
+            spec, x_train, y_train, x_eval, epochs=budget.epochs,
+            batch_size=budget.batch_size, seed=seed,
+            max_seconds=max_seconds, max_parameters=max_parameters,
+            weights=weights, decode=decode)
+    except training.TrainingFailed as error:
+        _training_failed(error.reason, name, lang)
+    if outcome.refused is not None:
+        fail(lang, Text(f"The model of {name} cannot be graded: "
+                        f"{outcome.refused['en']}.",
+                        f"El modelo de {name} no se puede calificar: "
+                        f"{outcome.refused['es']}."))
+    if outcome.too_long is not None:
+        raise TrainingTooLong(outcome.too_long)
+    return outcome
 
 
 def _training_failed(reason, name, lang):
