@@ -136,6 +136,60 @@ def test_too_large_too_deep_or_linked_is_refused(tmp_path):
         wire.load(tmp_path, "junk", max_bytes=LIMIT)
 
 
+@pytest.fixture()
+def no_hang():
+    """Fail (not hang) a test whose grader blocks: SIGALRM after 300 s."""
+    import signal
+
+    def hung(*_):
+        raise AssertionError("the grader blocked")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(300)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_fifo_or_link_where_the_grader_reads_is_refused(tmp_path,
+                                                          no_hang):
+    # A FIFO with no writer blocks a plain open() for ever.
+    wire.dump(1, tmp_path, "fifo")
+    os.remove(tmp_path / "fifo.json")
+    os.mkfifo(tmp_path / "fifo.json")
+    with pytest.raises(wire.NotRegularFile, match="not a regular file"):
+        wire.load(tmp_path, "fifo", max_bytes=LIMIT)
+    wire.dump(1, tmp_path, "npz")
+    os.remove(tmp_path / "npz.npz")
+    os.mkfifo(tmp_path / "npz.npz")
+    with pytest.raises(wire.NotRegularFile):
+        wire.load(tmp_path, "npz", max_bytes=LIMIT)
+    # A link to a FIFO is refused too, before anything is opened.
+    os.symlink(tmp_path / "fifo.json", tmp_path / "link.json")
+    with pytest.raises(wire.NotRegularFile):
+        wire._read_regular(str(tmp_path / "link.json"), LIMIT)
+
+
+def test_an_error_while_saving_a_result_is_named(tmp_path, monkeypatch):
+    fn = student("def f():\n    return np.ones(3)\n", tmp_path, "f")
+    wire.dump([[], {}], tmp_path, "9-args")
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(wire, "dump", full)
+    worker.call("f", "9", namespace=fn._session.namespace)
+    info = json.loads((tmp_path / "9-error.json").read_text())
+    assert info["kind"] == "not_saved"
+    assert "No space left" in info["detail"]
+    assert not (tmp_path / "9-done.json").exists()
+    for lang in ("en", "es"):
+        text = proxy.message("not_saved", lang, detail=info["detail"])
+        assert "No space left" in text
+        assert "changed or removed" not in text
+        assert "modificado" not in text
+
+
 def test_generator_crosses_as_its_state():
     rng = np.random.default_rng(3)
     back = roundtrip(rng)
@@ -413,3 +467,56 @@ def test_private_tmp_comes_before_the_binds(tmp_path):
     assert argv[tmpfs + 1] == "/tmp"
     binds = [i for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")]
     assert binds and tmpfs < min(binds)
+
+
+# ------------------------------------------------- slow denial of service
+
+FIFO_CELL = """
+import os
+def f():
+    outbox = __import__("_course_grader")._settings["outbox"]
+    os.mkfifo(os.path.join(outbox, "1-error.json"))
+    return 1
+"""
+STUBBORN_CELL = """
+import signal, time
+def f():
+    # ipykernel restores SIGINT's handler before each request: ignore it
+    # from inside the call.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        time.sleep(1)
+def g():
+    return 2
+"""
+
+
+def kernel(timeout=60, total_timeout=300):
+    from trusted_grading.session import KernelSession
+
+    return KernelSession(None, lang="en", timeout=timeout,
+                         total_timeout=total_timeout,
+                         memory_limit=2 * 2**30, max_transfer=LIMIT)
+
+
+def test_a_fifo_left_in_the_outbox_is_refused_not_waited_for(no_hang):
+    with kernel() as session:
+        session.run_cell(nbformat.v4.new_code_cell(FIFO_CELL))
+        with pytest.raises(proxy.NoAnswer, match="not a regular file"):
+            session.call("f", (), {}, lambda path: None)
+        assert session.restarts == 0
+
+
+def test_a_kernel_that_ignores_its_interrupt_is_killed(no_hang):
+    from trusted_grading import session as module
+
+    with kernel(timeout=5) as session:
+        session.run_cell(nbformat.v4.new_code_cell(STUBBORN_CELL))
+        with pytest.raises(proxy.GradingTimeout,
+                           match="ignored the interrupt"):
+            session.call("f", (), {}, lambda path: None)
+        # Killed and started again once (not waited for until the
+        # submission's total time): the next call is answered.
+        assert session.restarts == 1
+        assert session.call("g", (), {}, lambda path: None)[0] == 2
+    assert module.GRACE < 60

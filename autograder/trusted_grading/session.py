@@ -27,6 +27,7 @@ from . import outputs, sandbox, wire
 from .proxy import (
     GradingTimeout,
     KernelDied,
+    KernelStuck,
     NoAnswer,
     NotGradable,
     UnsafeModel,
@@ -45,6 +46,9 @@ for _name, _source in {sources!r}:
 _sys.modules["_course_grader"].start({inbox!r}, {outbox!r}, {limit!r})
 del _sys, _types, _name, _source, _module
 """
+#: Seconds a kernel has, after its interrupt, to become idle again; a
+#: kernel still busy then (it blocks or ignores SIGINT) is killed.
+GRACE = 10
 
 
 class _SandboxKernelManager(AsyncKernelManager):
@@ -150,6 +154,8 @@ class KernelSession:
         quiet = self._stack.enter_context(open(os.devnull, "w"))
         self._stack.enter_context(
             client.setup_kernel(stdout=quiet, stderr=quiet))
+        # A hostile kernel may ignore a polite shutdown: kill it.
+        client.shutdown_kernel = "immediate"
         self._check_sockets()
         self._run_quietly(self._bootstrap())
         for source in self.history:
@@ -204,12 +210,30 @@ class KernelSession:
         """Run ``cell`` in the kernel; raise KernelDied if it dies."""
         if self.client is None:
             raise KernelDied("no kernel")
-        self.client.timeout = max(1, int(min(self.timeout, self.remaining())))
+        limit = max(1, int(min(self.timeout, self.remaining())))
+        self.client.timeout = limit
+        started = time.monotonic()
         try:
             self.client.execute_cell(cell, 0, store_history=False)
         except DeadKernelError:
             self._restart()
             raise KernelDied("the kernel died") from None
+        if time.monotonic() - started >= limit and not self._settles():
+            # Interrupted but still busy: waiting would cost every later
+            # call its whole time limit. A new kernel takes its place.
+            self._restart()
+            raise KernelStuck("the kernel ignored its interrupt")
+
+    def _settles(self):
+        """True if the interrupted kernel runs a new cell within GRACE."""
+        probe = nbformat.v4.new_code_cell("pass")
+        self.client.timeout = GRACE
+        started = time.monotonic()
+        try:
+            self.client.execute_cell(probe, 0, store_history=False)
+        except DeadKernelError:
+            return False
+        return time.monotonic() - started < GRACE
 
     def _run_quietly(self, source):
         cell = nbformat.v4.new_code_cell(source)
@@ -230,6 +254,10 @@ class KernelSession:
         self.cap.start_cell()
         try:
             self._execute(cell)
+        except KernelStuck:
+            cell.outputs.append(outputs.error("TimeoutError", message(
+                "stuck", self.lang, seconds=self.timeout)))
+            return
         except KernelDied:
             cell.outputs.append(outputs.error(
                 "KernelDied", message("died", self.lang)))
@@ -273,6 +301,9 @@ class KernelSession:
         started = time.monotonic()
         try:
             self._execute(cell)
+        except KernelStuck:
+            raise GradingTimeout(message(
+                "stuck", self.lang, seconds=self.timeout)) from None
         except KernelDied:
             raise KernelDied(message("died", self.lang)) from None
         finally:
@@ -281,20 +312,19 @@ class KernelSession:
                     os.remove(self.scratch.inbox / f"{stem}-args{suffix}")
         outbox = self.scratch.outbox
         try:
-            if (outbox / f"{stem}-error.json").exists():
-                info = json.loads(wire._read_regular(
-                    str(outbox / f"{stem}-error.json"), 2**20))
+            if _present(outbox / f"{stem}-error.json"):
+                info = _read_json(outbox / f"{stem}-error.json")
                 if not isinstance(info, dict):
                     raise NoAnswer(message("no_answer", self.lang))
                 if info.get("type") == "KeyboardInterrupt":  # our interrupt
                     raise GradingTimeout(message(
                         "timeout", self.lang, seconds=self.timeout))
-                if info.get("kind") == "unsupported":
+                if info.get("kind") in ("unsupported", "not_saved"):
                     raise NotGradable(message(
-                        "unsupported", self.lang,
+                        info["kind"], self.lang,
                         detail=str(info.get("detail", ""))[:200]))
                 raise rebuild_exception(info)
-            if not (outbox / f"{stem}-done.json").exists():
+            if not _present(outbox / f"{stem}-done.json"):
                 if any(o.get("ename") == "TimeoutError"
                        for o in cell.outputs if o.output_type == "error") \
                         or time.monotonic() - started >= self.client.timeout:
@@ -310,6 +340,9 @@ class KernelSession:
         except _ModelRefused as error:
             raise UnsafeModel(message("unsafe_model", self.lang,
                                       detail=error.detail[:200])) from None
+        except wire.NotRegularFile as error:
+            raise NoAnswer(message("not_a_file", self.lang,
+                                   detail=str(error)[:200])) from None
         except wire.WireError as error:
             raise NotGradable(message("unsupported", self.lang,
                                       detail=str(error)[:200])) from None
@@ -322,6 +355,24 @@ class KernelSession:
                 and isinstance(after[1], dict)):
             raise NoAnswer(message("no_answer", self.lang))
         return result, (after[0], after[1])
+
+
+def _present(path):
+    """True if anything is at ``path`` (a link is not followed)."""
+    try:
+        os.lstat(path)
+    except OSError:
+        return False
+    return True
+
+
+def _read_json(path):
+    """The JSON of a small regular file the kernel wrote, or None."""
+    raw = wire._read_regular(str(path), 2**20)
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
 
 
 class _ModelRefused(wire.WireError):
