@@ -387,6 +387,76 @@ def test_outputs_are_reduced_to_safe_types_and_capped():
     assert "salida recortada" in outs[-1]["text"]
 
 
+def encoded_image(fmt, width, height):
+    """A real image of ``width`` x ``height`` pixels, base64 (Pillow)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(buffer, fmt)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def declared_png(width, height):
+    """A tiny PNG whose header declares ``width`` x ``height``."""
+    import base64
+    import struct
+    import zlib
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = (struct.pack(">I", len(header)) + b"IHDR" + header
+             + struct.pack(">I", zlib.crc32(b"IHDR" + header)))
+    return base64.b64encode(b"\x89PNG\r\n\x1a\n" + chunk).decode()
+
+
+def test_image_sizes_are_read_from_their_headers():
+    assert outputs.image_size("image/png",
+                              encoded_image("PNG", 31, 17)) == (31, 17)
+    assert outputs.image_size("image/jpeg",
+                              encoded_image("JPEG", 640, 9)) == (640, 9)
+    assert outputs.image_size("image/png", declared_png(40000, 40000)) \
+        == (40000, 40000)
+    for mime in ("image/png", "image/jpeg"):
+        assert outputs.image_size(mime, "bm90IGFuIGltYWdl") is None
+        assert outputs.image_size(mime, "%%%") is None
+
+
+def test_oversized_or_unreadable_images_are_dropped_with_a_note():
+    cap = outputs.Cap("es")
+    cap.start_cell()
+    outs = []
+    for data in ({"image/png": declared_png(40000, 40000)},
+                 {"image/jpeg": "bm90IGFuIGltYWdl", "text/plain": "fig"},
+                 {"image/png": encoded_image("PNG", 640, 480)}):
+        outs.append(nbformat.v4.new_output("display_data", data=data))
+        cap.add(outs)
+    cap.finish(outs)
+    kept = [mime for out in outs for mime in out.get("data", {})]
+    assert kept == ["text/plain", "image/png"]
+    notes = "".join(o.get("text", "") for o in outs)
+    assert "imagen descartada: 40000 x 40000" in notes
+    assert "su encabezado no se puede leer" in notes
+    assert str(outputs.MAX_IMAGE_PIXELS) in notes
+
+
+def test_long_markdown_and_raw_text_is_cut_with_a_note():
+    submission = release()
+    huge = "# title\n" + "a" * (normalise.MAX_TEXT_CHARS * 3)
+    submission.cells.append(nbformat.v4.new_markdown_cell(huge))
+    submission.cells.append(nbformat.v4.new_raw_cell(huge))
+    submission.cells.append(nbformat.v4.new_code_cell("x = 1\n" * 5))
+    result = normalise.normalise(submission, release())
+    markdown, raw, code = result.cells[-3:]
+    for cell in (markdown, raw):
+        assert len(cell.source) < normalise.MAX_TEXT_CHARS + 200
+        assert "text cut" in cell.source and "texto recortado" in cell.source
+    assert code.source == "x = 1\n" * 5
+    short = normalise.normalise(release(), release())
+    assert all("text cut" not in c.source for c in short.cells)
+
+
 def test_only_html_of_javascript_display_is_dropped():
     cap = outputs.Cap("en")
     cap.start_cell()
