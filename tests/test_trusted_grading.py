@@ -533,8 +533,8 @@ def test_private_tmp_comes_before_the_binds(tmp_path):
         argv = sandbox.kernel_command(scratch, 2**30, bwrap="bwrap")
     finally:
         scratch.remove()
-    tmpfs = argv.index("--tmpfs")
-    assert argv[tmpfs + 1] == "/tmp"
+    tmpfs = argv.index("/tmp") - 1
+    assert argv[tmpfs] == "--tmpfs"
     binds = [i for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")]
     assert binds and tmpfs < min(binds)
 
@@ -590,3 +590,134 @@ def test_a_kernel_that_ignores_its_interrupt_is_killed(no_hang):
         assert session.restarts == 1
         assert session.call("g", (), {}, lambda path: None)[0] == 2
     assert module.GRACE < 60
+
+
+# ------------------------------------------------------ sandbox limits
+
+HOSTILE_LIMITS = """
+import errno, getpass, json, os, resource, time
+seen = {}
+def fill(path, mib):
+    written = 0
+    try:
+        with open(path, "wb") as file:
+            for _ in range(mib):
+                file.write(b"x" * 2**20)
+                file.flush()
+                written += 1
+    except OSError as error:
+        return written, errno.errorcode[error.errno]
+    return written, None
+seen["tmp"] = fill("/tmp/fill", 64)
+seen["shm"] = fill("/dev/shm/fill", 64)
+seen["dev"] = fill("/dev/fill", 1)
+seen["work"] = fill("fill", 64)
+seen["files"] = sorted(os.listdir("."))
+seen["etc"] = sorted(os.listdir("/etc"))
+seen["shadow"] = os.path.exists("/etc/shadow")
+seen["user"] = getpass.getuser()
+seen["cpu"] = resource.getrlimit(resource.RLIMIT_CPU)[0]
+children = []
+try:
+    for _ in range(200):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(30)
+            os._exit(0)
+        children.append(pid)
+except OSError as error:
+    seen["fork"] = errno.errorcode[error.errno]
+seen["forked"] = len(children)
+for pid in children:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+spinners = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        end = time.monotonic() + 3
+        while time.monotonic() < end:
+            pass
+        os._exit(0)
+    spinners.append(pid)
+start = time.monotonic()
+cpu = sum(os.wait4(pid, 0)[2].ru_utime for pid in spinners)
+seen["spin"] = [cpu, time.monotonic() - start]
+print(json.dumps(seen))
+"""
+
+
+def test_sandbox_limits_hold_against_a_hostile_cell(tmp_path, monkeypatch,
+                                                    no_hang):
+    from trusted_grading import cgroups, sandbox
+    from trusted_grading.session import CPU_PER_SECOND, KernelSession
+
+    mib = 2**20
+    monkeypatch.setattr(sandbox, "TMP_SIZE", 8 * mib)
+    monkeypatch.setattr(sandbox, "SHM_SIZE", 4 * mib)
+    monkeypatch.setattr(sandbox, "WORK_SIZE", 16 * mib)
+    monkeypatch.setattr(sandbox, "PIDS_MAX", 64)
+    (tmp_path / "data.txt").write_text("the student's own file")
+    cell = nbformat.v4.new_code_cell(HOSTILE_LIMITS)
+    with KernelSession(tmp_path, lang="en", timeout=120, total_timeout=200,
+                       memory_limit=2 * 2**30,
+                       max_transfer=LIMIT) as session:
+        session.run_cell(cell)
+        group = session.group
+        active, folders = group.active, list(group.folders)
+        if active:
+            members = [p.read_text().split() for p in group.procs]
+    seen = json.loads(cell.outputs[0]["text"])
+    # tmpfs sizes: the writes stop at the cap, with "no space left".
+    assert seen["tmp"] == [8, "ENOSPC"]
+    assert seen["shm"] == [4, "ENOSPC"]
+    assert seen["dev"] == [0, "EROFS"]
+    # The working folder is a tmpfs of its own, with the student's files.
+    assert seen["work"][1] == "ENOSPC" and seen["work"][0] < 16
+    assert "data.txt" in seen["files"]
+    assert not (tmp_path / "fill").exists()
+    # A minimal /etc: no shadow, no machine users.
+    assert seen["shadow"] is False
+    assert set(seen["etc"]) == {"group", "ld.so.cache", "localtime",
+                                "nsswitch.conf", "passwd"}
+    assert seen["user"] == "student"
+    assert seen["cpu"] == CPU_PER_SECOND * 200
+    # The fork storm stops below the sandbox's cap (RLIMIT_NPROC, the
+    # fallback, does not bind root's processes).
+    if active or os.geteuid() != 0:
+        assert seen["fork"] == "EAGAIN" and seen["forked"] < 64
+    if active:
+        # Four spinners share one core's worth of CPU time.
+        cpu, wall = seen["spin"]
+        assert cpu <= sandbox.CPUS * wall * 1.2 + 0.5, seen["spin"]
+        assert all(members), "the kernel is not in its control group"
+        assert folders and not any(f.exists() for f in folders)
+    else:
+        ok, reason = cgroups.available()
+        assert not ok and reason
+
+
+FILL_OUTBOX = """
+import os, time
+def f():
+    outbox = __import__("_course_grader")._settings["outbox"]
+    for number in range(10_000):
+        with open(os.path.join(outbox, f"junk-{number}"), "wb") as file:
+            file.write(b"x" * 2**20)
+        time.sleep(0.01)
+def g():
+    return 3
+"""
+
+
+def test_a_kernel_that_fills_the_graders_folders_is_stopped(monkeypatch,
+                                                            no_hang):
+    from trusted_grading import session as module
+
+    monkeypatch.setattr(module, "SCRATCH_SLACK", 8 * 2**20)
+    with kernel() as session:
+        session.run_cell(nbformat.v4.new_code_cell(FILL_OUTBOX))
+        with pytest.raises(proxy.KernelDied, match="more than 10 MiB"):
+            session.call("f", (), {}, lambda path: None)
+        assert module.scratch_bytes(session.scratch) < session.quota
+        assert session.call("g", (), {}, lambda path: None)[0] == 3

@@ -67,6 +67,14 @@ MESSAGES = {
               "no es un archivo regular donde lee el calificador "
               "({detail})",
     },
+    "scratch_full": {
+        "en": "stopped the kernel: it wrote more than {mib} MiB into the "
+              "grader's exchange folders; the kernel was started again "
+              "for the next tests",
+        "es": "detuvo el kernel: escribió más de {mib} MiB en las carpetas "
+              "de intercambio del calificador; el kernel se reinició para "
+              "las siguientes pruebas",
+    },
     "stuck": {
         "en": "did not finish within the time limit of {seconds} s and "
               "ignored the interrupt: its kernel was stopped and started "

@@ -14,6 +14,9 @@ import contextlib
 import json
 import logging
 import os
+import signal
+import stat
+import threading
 import time
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from jupyter_client.kernelspec import KernelSpec
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from . import outputs, sandbox, wire
+from . import cgroups, outputs, sandbox, wire
 from .proxy import (
     GradingTimeout,
     KernelDied,
@@ -49,6 +52,13 @@ del _sys, _types, _name, _source, _module
 #: Seconds a kernel has, after its interrupt, to become idle again; a
 #: kernel still busy then (it blocks or ignores SIGINT) is killed.
 GRACE = 10
+#: Bytes the kernel may leave in the grader's folders (``out/``, ``ipc/``)
+#: besides two calls' worth of arrays (the result and the arguments);
+#: past it the kernel is killed. Checked every WATCH seconds.
+SCRATCH_SLACK = 64 * 2**20
+WATCH = 0.5
+#: CPU seconds of each sandboxed process, per second of total time.
+CPU_PER_SECOND = 2
 
 
 class _SandboxKernelManager(AsyncKernelManager):
@@ -110,6 +120,11 @@ class KernelSession:
         self.calls = 0
         self.client = None
         self._stack = contextlib.ExitStack()
+        self.quota = 2 * max_transfer + SCRATCH_SLACK
+        self.over_quota = False
+        self.group = None
+        self._watching = threading.Event()
+        self._watcher = None
 
     # ---------------------------------------------------------- lifecycle
 
@@ -128,7 +143,17 @@ class KernelSession:
         if self.unsafe:
             argv = sandbox.unsafe_command(self.scratch)
         else:
-            argv = sandbox.kernel_command(self.scratch, self.memory_limit)
+            if self.group is None:
+                self.group = cgroups.Group(pids=sandbox.PIDS_MAX,
+                                           cpus=sandbox.CPUS)
+                if not self.group.active:
+                    self.log.info("no control group (%s): processes "
+                                  "limited by RLIMIT_NPROC",
+                                  self.group.reason)
+            argv = sandbox.kernel_command(
+                self.scratch, self.memory_limit,
+                cpu_seconds=CPU_PER_SECOND * self.total_timeout,
+                group=self.group)
         km = _SandboxKernelManager(
             transport="ipc", ip=str(self.scratch.ipc / "k"),
             connection_file=str(self.scratch.inbox / "kernel.json"))
@@ -157,6 +182,7 @@ class KernelSession:
         # A hostile kernel may ignore a polite shutdown: kill it.
         client.shutdown_kernel = "immediate"
         self._check_sockets()
+        self._watch(km)
         self._run_quietly(self._bootstrap())
         for source in self.history:
             self._run_quietly(source)
@@ -177,16 +203,45 @@ class KernelSession:
             sources=sources, inbox=str(self.scratch.inbox),
             outbox=str(self.scratch.outbox), limit=self.max_transfer)
 
+    def _watch(self, km):
+        """Kill the kernel if it fills the grader's folders (a thread)."""
+        self._stop_watching()
+        stop = self._watching = threading.Event()
+
+        def watch():
+            while not stop.wait(WATCH):
+                if scratch_bytes(self.scratch) > self.quota:
+                    self.over_quota = True
+                    with contextlib.suppress(Exception):
+                        os.kill(km.provisioner.process.pid, signal.SIGKILL)
+                    return
+
+        self._watcher = threading.Thread(target=watch, daemon=True)
+        self._watcher.start()
+
+    def _stop_watching(self):
+        self._watching.set()
+        if self._watcher is not None:
+            self._watcher.join()
+            self._watcher = None
+
     def close(self):
         """Stop the kernel (and everything it started); delete scratch."""
+        self._stop_watching()
         with contextlib.suppress(Exception):
             self._stack.close()
+        if self.group is not None:
+            self.group.remove()
         self.scratch.remove()
 
     def _restart(self):
         """Start a new kernel after one died; False when out of restarts."""
+        self._stop_watching()
         with contextlib.suppress(Exception):
             self._stack.close()
+        for folder in (self.scratch.outbox, self.scratch.ipc):
+            for entry in os.scandir(folder):
+                _remove(entry.path)
         if self.restarts >= self.max_restarts or self.remaining() <= 0:
             self.client = None
             return False
@@ -199,6 +254,14 @@ class KernelSession:
             self.client = None
             return False
         return True
+
+    def _died(self):
+        """Why the kernel died, in the student's language."""
+        if self.over_quota:
+            self.over_quota = False
+            return message("scratch_full", self.lang,
+                           mib=self.quota // 2**20)
+        return message("died", self.lang)
 
     # ----------------------------------------------------------- running
 
@@ -260,7 +323,7 @@ class KernelSession:
             return
         except KernelDied:
             cell.outputs.append(outputs.error(
-                "KernelDied", message("died", self.lang)))
+                "KernelDied", self._died()))
             return
         finally:
             self.cap.finish(cell.outputs)
@@ -305,7 +368,7 @@ class KernelSession:
             raise GradingTimeout(message(
                 "stuck", self.lang, seconds=self.timeout)) from None
         except KernelDied:
-            raise KernelDied(message("died", self.lang)) from None
+            raise KernelDied(self._died()) from None
         finally:
             for suffix in (".json", ".npz"):
                 with contextlib.suppress(OSError):
@@ -355,6 +418,42 @@ class KernelSession:
                 and isinstance(after[1], dict)):
             raise NoAnswer(message("no_answer", self.lang))
         return result, (after[0], after[1])
+
+
+def scratch_bytes(scratch):
+    """Bytes in the grader's folders that the kernel writes (lstat).
+
+    Allocated blocks are counted, so a sparse file counts what it holds;
+    each entry counts at least one block, so a flood of empty files
+    counts too.
+    """
+    total = 0
+    pending = [scratch.outbox, scratch.ipc]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                pending.append(entry.path)
+            total += max(info.st_blocks * 512, info.st_size, 4096)
+    return total
+
+
+def _remove(path):
+    """Delete a file, link or folder the kernel left; never follow links."""
+    import shutil
+
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _present(path):
