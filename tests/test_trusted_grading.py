@@ -678,8 +678,8 @@ def test_sandbox_limits_hold_against_a_hostile_cell(tmp_path, monkeypatch,
     assert not (tmp_path / "fill").exists()
     # A minimal /etc: no shadow, no machine users.
     assert seen["shadow"] is False
-    assert set(seen["etc"]) == {"group", "ld.so.cache", "localtime",
-                                "nsswitch.conf", "passwd"}
+    assert set(seen["etc"]) == {"fonts", "group", "ld.so.cache",
+                                "localtime", "nsswitch.conf", "passwd"}
     assert seen["user"] == "student"
     assert seen["cpu"] == CPU_PER_SECOND * 200
     # The fork storm stops below the sandbox's cap (RLIMIT_NPROC, the

@@ -9,8 +9,9 @@ runs under ``bwrap`` with:
   ``solutions/``, not ``autograder/`` (hidden checks, gradebook,
   configuration), not the other submissions, not the rest of the
   repository, not the instructor's home;
-* a minimal ``/etc``: the dynamic linker's cache, the time zone, and
-  stub ``passwd``/``group`` files of the course (:data:`ETC_FILES`); not
+* a minimal ``/etc``: the dynamic linker's cache, the time zone,
+  fontconfig's settings (:data:`ETC_FILES`) and stub ``passwd``,
+  ``group`` and ``nsswitch.conf`` files of the course; not
   ``/etc/shadow``, not the machine's users, hosts or keys;
 * one private scratch folder per submission: ``work/`` (the kernel's
   working folder and ``HOME``) is a tmpfs of :data:`WORK_SIZE` bytes that
@@ -62,7 +63,7 @@ PIDS_MAX = 256
 #: Cores' worth of CPU time of one sandbox (a cgroup's CPU quota).
 CPUS = 1.0
 #: Files of /etc the sandbox sees: the machine's, then the course's stubs.
-ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime")
+ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts")
 ETC_STUBS = Path(__file__).resolve().parent / "etc"
 #: Where the submission's files are seen, read-only, before the kernel
 #: copies them into its working folder.
