@@ -19,8 +19,13 @@ process only.
   only writer of the gradebook. Only submissions whose content changed
   since they were graded are graded again, unless ``--force``.
 * **Sequential** (``--sequential``): ``nbgrader autograde <assignment>
-  --student <student>`` in the course itself, one after another: the
+  --student=<student>`` in the course itself, one after another: the
   reference the tests compare the parallel grades with.
+
+In both, the folders under ``submitted/`` are first held to the rules of
+:mod:`class_grading.submissions` (the student id's pattern, no symbolic
+links, the size cap); a folder that breaks one is refused by name, in
+both languages, and nothing of it is read.
 
 In both, the gradebook is first brought up to date with each
 assignment's source (default: every folder of ``solutions/``), so
