@@ -721,3 +721,26 @@ def test_a_kernel_that_fills_the_graders_folders_is_stopped(monkeypatch,
             session.call("f", (), {}, lambda path: None)
         assert module.scratch_bytes(session.scratch) < session.quota
         assert session.call("g", (), {}, lambda path: None)[0] == 3
+
+
+def test_without_a_control_group_processes_fall_back_on_rlimits(
+        tmp_path, monkeypatch):
+    from trusted_grading import cgroups, sandbox
+
+    monkeypatch.setattr(cgroups, "ROOT", tmp_path / "no-cgroups")
+    group = cgroups.Group(pids=16, cpus=1.0)
+    assert not group.active and "Error" in group.reason
+    assert cgroups.available()[0] is False
+    scratch = sandbox.Scratch()
+    try:
+        argv = sandbox.kernel_command(scratch, 2**30, bwrap="bwrap",
+                                      cpu_seconds=60, group=group)
+    finally:
+        scratch.remove()
+    assert argv[0] == "bwrap"
+    script = argv[argv.index("-c") + 1]
+    assert f"('RLIMIT_NPROC', {sandbox.PIDS_MAX})" in script
+    assert "('RLIMIT_CPU', 60)" in script
+    assert argv[argv.index("/dev/shm") - 3:argv.index("/dev/shm")] == [
+        "--size", str(sandbox.SHM_SIZE), "--tmpfs"]
+    assert "/etc" not in argv and "/etc/shadow" not in argv

@@ -21,6 +21,8 @@ the CPU then is shared by process, not by submission.
 
 import contextlib
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -66,6 +68,14 @@ class Group:
                 self._v2(name, pids, cpus)
             else:
                 self._v1(name, pids, cpus)
+            # Making a group is not joining it (cgroup v2's delegation
+            # rules): a process that cannot join must not become a
+            # kernel that never starts.
+            probe = subprocess.run(
+                self.join_command(["/bin/true"], sys.executable),
+                capture_output=True, text=True, check=False)
+            if probe.returncode != 0:
+                raise OSError(probe.stderr.strip()[-200:] or "cannot join")
         except (OSError, TypeError) as error:
             self.reason = f"{type(error).__name__}: {error}"
             self.remove()
