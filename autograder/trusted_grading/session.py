@@ -290,12 +290,14 @@ class KernelSession:
     def _settles(self):
         """True if the interrupted kernel runs a new cell within GRACE."""
         probe = nbformat.v4.new_code_cell("pass")
-        self.client.timeout = GRACE
+        limit, self.client.timeout = self.client.timeout, GRACE
         started = time.monotonic()
         try:
             self.client.execute_cell(probe, 0, store_history=False)
         except DeadKernelError:
             return False
+        finally:
+            self.client.timeout = limit  # the call's, for call() to read
         return time.monotonic() - started < GRACE
 
     def _run_quietly(self, source):
@@ -423,9 +425,9 @@ class KernelSession:
 def scratch_bytes(scratch):
     """Bytes in the grader's folders that the kernel writes (lstat).
 
-    Allocated blocks are counted, so a sparse file counts what it holds;
-    each entry counts at least one block, so a flood of empty files
-    counts too.
+    Each entry counts the larger of its size and its allocated blocks,
+    and at least 4 KiB, so neither a sparse file nor a flood of empty
+    files escapes the count.
     """
     total = 0
     pending = [scratch.outbox, scratch.ipc]
