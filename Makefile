@@ -80,6 +80,12 @@ release: $(INSTALLED)
 samples:
 	mkdir -p autograder/submitted
 	cp -r autograder/samples/*/ autograder/submitted/
+	@# What git cannot keep (autograder/samples/make_samples.py): a folder
+	@# linked to another student's work, a submission over the size cap.
+	mkdir -p autograder/submitted/hostile-symlink-thief
+	ln -sfn ../correct/01-embeddings-activations-en \
+	  autograder/submitted/hostile-symlink-thief/01-embeddings-activations-en
+	truncate -s 65M autograder/submitted/hostile-oversized/01-embeddings-activations-en/padding.bin
 
 ## Instructor: grade everything under autograder/submitted/, in parallel
 ## (autograder/grade.py, autograder/class_grading/): one task per

@@ -19,8 +19,13 @@ process only.
   only writer of the gradebook. Only submissions whose content changed
   since they were graded are graded again, unless ``--force``.
 * **Sequential** (``--sequential``): ``nbgrader autograde <assignment>
-  --student <student>`` in the course itself, one after another: the
+  --student=<student>`` in the course itself, one after another: the
   reference the tests compare the parallel grades with.
+
+In both, the folders under ``submitted/`` are first held to the rules of
+:mod:`class_grading.submissions` (the student id's pattern, no symbolic
+links, the size cap); a folder that breaks one is refused by name, in
+both languages, and nothing of it is read.
 
 In both, the gradebook is first brought up to date with each
 assignment's source (default: every folder of ``solutions/``), so
@@ -57,16 +62,12 @@ def assignments():
 
 
 def submissions(names):
-    """(student, assignment) of every submission of ``names``."""
-    found = []
-    submitted = HERE / "submitted"
-    if not submitted.is_dir():
-        return found
-    for student in sorted(p for p in submitted.iterdir() if p.is_dir()):
-        for assignment in names:
-            if (student / assignment).is_dir():
-                found.append((student.name, assignment))
-    return found
+    """(todo, refused): the submissions of ``names`` that may be graded,
+    and those refused with the reason (:mod:`class_grading.submissions`).
+    """
+    from class_grading.submissions import find
+
+    return find(HERE / "submitted", names)
 
 
 def course_config():
@@ -79,7 +80,8 @@ def course_config():
 
 def grade(student, assignment, flags, limit):
     """Autograde one submission in its own process; None or the reason."""
-    command = [*NBGRADER, "autograde", assignment, "--student", student,
+    # --student=ID: an id is never read as an option of its own.
+    command = [*NBGRADER, "autograde", assignment, f"--student={student}",
                "--create", "--force", *flags]
     try:
         result = subprocess.run(command, cwd=HERE, capture_output=True,
@@ -104,7 +106,10 @@ def sequential(names, flags, limit):
     for assignment in names:
         if not register(HERE, assignment, flags):
             failed.append((assignment, "-", "its source could not be read"))
-    todo = submissions(names)
+    todo, refused = submissions(names)
+    failed += refused
+    for student, assignment, reason in refused:
+        print(f"  NOT GRADED: {student}/{assignment}: {reason}", flush=True)
     for number, (student, assignment) in enumerate(todo, 1):
         print(f"[{number}/{len(todo)}] {student}/{assignment}", flush=True)
         reason = grade(student, assignment, flags, limit)
@@ -156,8 +161,9 @@ def main(argv=None):
     else:
         from class_grading.driver import grade_class
 
+        todo, refused = submissions(names)
         failed = grade_class(
-            submissions(names), here=HERE, assignments=names,
+            todo, refused=refused, here=HERE, assignments=names,
             db_url=config.CourseDirectory.db_url, flags=flags,
             limit=limit, workers=args.workers or os.cpu_count() or 1,
             scheduler=args.scheduler or None, force=args.force)

@@ -41,7 +41,7 @@ def autograde_each(rows):
         for assignment in sorted(student.iterdir()):
             seconds, code = timed(
                 [nbgrader, "autograde", assignment.name, "--create",
-                 "--force", "--student", student.name],
+                 "--force", f"--student={student.name}"],
                 cwd=course / "autograder",
             )
             rows.append((

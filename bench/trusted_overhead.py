@@ -57,7 +57,7 @@ def grade(cwd, assignment, student):
     """Seconds of one ``nbgrader autograde`` run (it must succeed)."""
     start = time.perf_counter()
     result = subprocess.run(
-        [NBGRADER, "autograde", assignment, "--student", student,
+        [NBGRADER, "autograde", assignment, f"--student={student}",
          "--create", "--force"],
         cwd=cwd, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start

@@ -19,6 +19,7 @@ import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "autograder" / "samples"))
+import make_samples  # noqa: E402
 from hostile import MARKER  # noqa: E402
 
 EN, ES = "01-embeddings-activations-en", "01-embeddings-activations-es"
@@ -43,12 +44,17 @@ EXPECTED = {
     ("hostile-flood", EN): 14,      # 50 MB printed: capped, no harm
     ("hostile-html", EN): 14,       # HTML/JS output: shown as text
     ("hostile-memory-hog", EN): 13,  # softmax allocates 6 GiB (1)
+    ("hostile-tmpfs-fill", EN): 14,  # /tmp, /dev/shm, /dev: capped
+    # Slow denial of service, refused in seconds: softmax (1) only.
+    ("hostile-fifo-outbox", EN): 13,  # a FIFO at its error file
+    ("hostile-ignore-interrupt", EN): 13,  # ignores SIGINT, sleeps
+    ("hostile-scratch-fill", EN): 13,  # fills work/ and out/ (softmax)
     # Attacks with every answer left as the stub: nothing to earn.
     **{(student, EN): 0 for student in (
         "hostile-tags", "hostile-custom-exc", "hostile-fake-checks",
         "hostile-monkeypatch", "hostile-steal-solutions",
         "hostile-copy-peer", "hostile-tamper", "hostile-kill-parent",
-        "hostile-detached",
+        "hostile-detached", "hostile-fork-storm",
     )},
 }
 BROKEN = "broken-json"
@@ -139,6 +145,35 @@ def test_broken_notebook_is_reported_not_fatal(graded, grades):
     # It scores nothing, and every other sample was still graded.
     assert float(grades[(BROKEN, EN)]["score"]) == 0
     assert set(EXPECTED) <= set(grades)
+
+
+#: Folders refused before anything of them is read, and the words of
+#: the reason printed for each (`student/assignment: reason`).
+REFUSED = {
+    **{(repr(student), "-"): "does not follow the rule"
+       for student in make_samples.REFUSED_IDS[:4]},
+    **{(repr(student), "-"): "only by case"
+       for student in make_samples.REFUSED_IDS[4:]},
+    (make_samples.OVERSIZED, EN): "more than 64 MiB",
+    (make_samples.LINKED, EN): "is a symbolic link",
+}
+
+
+def test_refused_folders_are_named_and_not_graded(course, graded, grades):
+    output = graded[0].stdout + graded[0].stderr
+    for (student, assignment), reason in REFUSED.items():
+        line = next((line for line in output.splitlines()
+                     if f"not graded: {student}/{assignment}: " in line),
+                    None)
+        assert line is not None, f"{student} is not named"
+        assert reason in line and "rechazada" in line, line
+    graded_students = {student for student, _ in grades}
+    for student in (*make_samples.REFUSED_IDS, make_samples.OVERSIZED,
+                    make_samples.LINKED):
+        assert student not in graded_students
+        assert not (course / "autograder" / "feedback" / student).exists()
+    # The victim of the link keeps its own grade; nobody else gets it.
+    assert float(grades[("correct", EN)]["score"]) == 14
 
 
 def feedback_pages(course):

@@ -108,3 +108,113 @@ def test_rows_written_keep_a_manual_score(course):
         assert grade.auto_score == 0.0 and grade.manual_score == 0.5
         assert grade.needs_manual_grade
         assert gb.find_student("bob").submissions == []
+
+
+# ----------------------------------------------- which submissions are graded
+
+A1, A2 = "01-x-en", "02-y-en"
+
+
+def submitted(tmp_path, *students):
+    """A submitted/ folder with a small notebook per student and A1."""
+    root = tmp_path / "submitted"
+    for student in students:
+        folder = root / student / A1
+        folder.mkdir(parents=True)
+        (folder / "01-x.ipynb").write_text("{}")
+    root.mkdir(exist_ok=True)
+    return root
+
+
+@pytest.mark.parametrize("bad", [
+    "-x", "--TrustedExecute.unsafe=True", "...", ".hidden", "two words",
+    "ñandú", "a*", "x" * 65, "tab\there", "_x",
+])
+def test_bad_student_ids_are_refused_by_name_and_others_graded(tmp_path,
+                                                              bad):
+    from class_grading import submissions
+
+    root = submitted(tmp_path, "ana", bad)
+    todo, refused = submissions.find(root, [A1])
+    assert todo == [("ana", A1)]
+    [(student, assignment, reason)] = refused
+    assert student == repr(bad)[:80] and assignment == "-"
+    assert submissions.ID_RULE in reason
+    assert "refused:" in reason and "rechazada:" in reason
+
+
+def test_good_ids_pass_and_options_cannot_be_formed():
+    from class_grading import submissions
+
+    for good in ("ana", "A.b_c-1", "0", "x" * 64, "juan.perez-2024"):
+        assert submissions.check_id(good) is None
+    # Every valid id starts with a letter or a digit: never an option.
+    assert submissions.check_id("-") and submissions.check_id("..")
+
+
+def test_ids_differing_only_by_case_are_all_refused(tmp_path):
+    from class_grading import submissions
+
+    root = submitted(tmp_path, "Ana", "ana", "bob")
+    todo, refused = submissions.find(root, [A1])
+    assert todo == [("bob", A1)]
+    assert sorted(s for s, _, _ in refused) == ["'Ana'", "'ana'"]
+    assert all("only by case" in r for _, _, r in refused)
+
+
+def test_symlinked_student_or_assignment_folders_are_refused(tmp_path):
+    from class_grading import submissions
+
+    root = submitted(tmp_path, "victim", "thief")
+    (root / "thief" / A1 / "01-x.ipynb").unlink()
+    (root / "thief" / A1).rmdir()
+    (root / "thief" / A1).symlink_to(root / "victim" / A1)
+    (root / "alias").symlink_to(root / "victim")
+    todo, refused = submissions.find(root, [A1])
+    assert todo == [("victim", A1)]
+    reasons = {(s, a): r for s, a, r in refused}
+    assert "symbolic link" in reasons[("thief", A1)]
+    assert "symbolic link" in reasons[("'alias'", "-")]
+
+
+def test_oversized_submissions_are_refused_before_reading(tmp_path,
+                                                         monkeypatch):
+    from class_grading import driver, submissions
+
+    root = submitted(tmp_path, "big", "many", "ok")
+    # A sparse file: its size is counted by lstat, no byte is read.
+    with open(root / "big" / A1 / "extra.bin", "wb") as file:
+        file.truncate(submissions.MAX_BYTES + 1)
+    for number in range(submissions.MAX_FILES + 1):
+        (root / "many" / A1 / f"{number}.txt").touch()
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a file was read")
+
+    monkeypatch.setattr(type(root), "read_bytes", no_reading)
+    todo, refused = submissions.find(root, [A1])
+    assert todo == [("ok", A1)]
+    reasons = {s: r for s, _, r in refused}
+    assert set(reasons) == {"big", "many"}
+    assert all("MiB" in r and "no se leyó" in r for r in reasons.values())
+    with pytest.raises(submissions.TooLarge):
+        driver.read_files(root / "big" / A1)
+
+
+def test_a_task_refuses_a_bad_id_or_too_many_bytes():
+    big = {"a.bin": b"\0" * (task.MAX_SUBMISSION_BYTES + 1)}
+    result = task.grade(b"", "0" * 64, "-x", A1, {}, [], 10)
+    assert "does not follow the rule" in result["error"]
+    result = task.grade(b"", "0" * 64, "ana", A1, big, [], 10)
+    assert "more than" in result["error"]
+
+
+def test_nbgrader_gets_the_id_as_one_option_value():
+    import inspect
+
+    import grade
+
+    for source in (inspect.getsource(task.run_autograde),
+                   inspect.getsource(grade.grade)):
+        assert 'f"--student={student}"' in source
+        assert '"--student", student' not in source

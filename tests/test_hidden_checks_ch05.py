@@ -403,6 +403,23 @@ def df_in_place(x, p, rng, training=True):
     return x, (mask, p)
 
 
+def df_draws_at_inference(x, p, rng, training=True):
+    # right output, but the mask is drawn before training is looked at
+    mask = rng.random(x.shape) >= p
+    if not training:
+        return x.copy(), (None, p)
+    return x * mask / (1.0 - p), (mask, p)
+
+
+def df_draws_twice(x, p, rng, training=True):
+    # right output and cache, then a second draw (a "fresh" mask unused)
+    if not training:
+        return x.copy(), (None, p)
+    mask = rng.random(x.shape) >= p
+    rng.random(x.shape)
+    return x * mask / (1.0 - p), (mask, p)
+
+
 def db_ignores_mask(dout, cache):
     # rescales every unit, kept or not
     mask, p = cache
@@ -592,7 +609,7 @@ MUTANTS = {
     "dropout_forward": [
         df_no_rescale, df_rescale_by_p, df_active_at_inference,
         df_inverted_mask, df_binomial, df_own_generator, df_float_mask,
-        df_in_place,
+        df_in_place, df_draws_at_inference, df_draws_twice,
     ],
     "dropout_backward": [
         db_ignores_mask, db_no_rescale, db_rescale_by_p, db_identity,
@@ -631,6 +648,9 @@ EXPECTED_HINT = {
     "df_own_generator": "drawn exactly as the docstring says",
     "df_float_mask": "cache[0] must be the mask",
     "df_in_place": "modified its argument `x` in place",
+    "df_draws_at_inference": "dropout_forward drew from rng: at "
+                             "inference nothing is drawn",
+    "df_draws_twice": "drew from it more (or less) than once",
     "db_ignores_mask": "Only the kept units pass gradient",
     "db_no_rescale": "must be divided by 1 - p",
     "db_rescale_by_p": "not by p",

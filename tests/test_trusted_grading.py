@@ -161,6 +161,60 @@ def test_too_large_too_deep_or_linked_is_refused(tmp_path):
         wire.load(tmp_path, "junk", max_bytes=LIMIT)
 
 
+@pytest.fixture()
+def no_hang():
+    """Fail (not hang) a test whose grader blocks: SIGALRM after 300 s."""
+    import signal
+
+    def hung(*_):
+        raise AssertionError("the grader blocked")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(300)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_fifo_or_link_where_the_grader_reads_is_refused(tmp_path,
+                                                          no_hang):
+    # A FIFO with no writer blocks a plain open() for ever.
+    wire.dump(1, tmp_path, "fifo")
+    os.remove(tmp_path / "fifo.json")
+    os.mkfifo(tmp_path / "fifo.json")
+    with pytest.raises(wire.NotRegularFile, match="not a regular file"):
+        wire.load(tmp_path, "fifo", max_bytes=LIMIT)
+    wire.dump(1, tmp_path, "npz")
+    os.remove(tmp_path / "npz.npz")
+    os.mkfifo(tmp_path / "npz.npz")
+    with pytest.raises(wire.NotRegularFile):
+        wire.load(tmp_path, "npz", max_bytes=LIMIT)
+    # A link to a FIFO is refused too, before anything is opened.
+    os.symlink(tmp_path / "fifo.json", tmp_path / "link.json")
+    with pytest.raises(wire.NotRegularFile):
+        wire._read_regular(str(tmp_path / "link.json"), LIMIT)
+
+
+def test_an_error_while_saving_a_result_is_named(tmp_path, monkeypatch):
+    fn = student("def f():\n    return np.ones(3)\n", tmp_path, "f")
+    wire.dump([[], {}], tmp_path, "9-args")
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(wire, "dump", full)
+    worker.call("f", "9", namespace=fn._session.namespace)
+    info = json.loads((tmp_path / "9-error.json").read_text())
+    assert info["kind"] == "not_saved"
+    assert "No space left" in info["detail"]
+    assert not (tmp_path / "9-done.json").exists()
+    for lang in ("en", "es"):
+        text = proxy.message("not_saved", lang, detail=info["detail"])
+        assert "No space left" in text
+        assert "changed or removed" not in text
+        assert "modificado" not in text
+
+
 def test_generator_crosses_as_its_state():
     rng = np.random.default_rng(3)
     back = roundtrip(rng)
@@ -378,6 +432,76 @@ def test_outputs_are_reduced_to_safe_types_and_capped():
     assert "salida recortada" in outs[-1]["text"]
 
 
+def encoded_image(fmt, width, height):
+    """A real image of ``width`` x ``height`` pixels, base64 (Pillow)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(buffer, fmt)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def declared_png(width, height):
+    """A tiny PNG whose header declares ``width`` x ``height``."""
+    import base64
+    import struct
+    import zlib
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = (struct.pack(">I", len(header)) + b"IHDR" + header
+             + struct.pack(">I", zlib.crc32(b"IHDR" + header)))
+    return base64.b64encode(b"\x89PNG\r\n\x1a\n" + chunk).decode()
+
+
+def test_image_sizes_are_read_from_their_headers():
+    assert outputs.image_size("image/png",
+                              encoded_image("PNG", 31, 17)) == (31, 17)
+    assert outputs.image_size("image/jpeg",
+                              encoded_image("JPEG", 640, 9)) == (640, 9)
+    assert outputs.image_size("image/png", declared_png(40000, 40000)) \
+        == (40000, 40000)
+    for mime in ("image/png", "image/jpeg"):
+        assert outputs.image_size(mime, "bm90IGFuIGltYWdl") is None
+        assert outputs.image_size(mime, "%%%") is None
+
+
+def test_oversized_or_unreadable_images_are_dropped_with_a_note():
+    cap = outputs.Cap("es")
+    cap.start_cell()
+    outs = []
+    for data in ({"image/png": declared_png(40000, 40000)},
+                 {"image/jpeg": "bm90IGFuIGltYWdl", "text/plain": "fig"},
+                 {"image/png": encoded_image("PNG", 640, 480)}):
+        outs.append(nbformat.v4.new_output("display_data", data=data))
+        cap.add(outs)
+    cap.finish(outs)
+    kept = [mime for out in outs for mime in out.get("data", {})]
+    assert kept == ["text/plain", "image/png"]
+    notes = "".join(o.get("text", "") for o in outs)
+    assert "imagen descartada: 40000 x 40000" in notes
+    assert "su encabezado no se puede leer" in notes
+    assert str(outputs.MAX_IMAGE_PIXELS) in notes
+
+
+def test_long_markdown_and_raw_text_is_cut_with_a_note():
+    submission = release()
+    huge = "# title\n" + "a" * (normalise.MAX_TEXT_CHARS * 3)
+    submission.cells.append(nbformat.v4.new_markdown_cell(huge))
+    submission.cells.append(nbformat.v4.new_raw_cell(huge))
+    submission.cells.append(nbformat.v4.new_code_cell("x = 1\n" * 5))
+    result = normalise.normalise(submission, release())
+    markdown, raw, code = result.cells[-3:]
+    for cell in (markdown, raw):
+        assert len(cell.source) < normalise.MAX_TEXT_CHARS + 200
+        assert "text cut" in cell.source and "texto recortado" in cell.source
+    assert code.source == "x = 1\n" * 5
+    short = normalise.normalise(release(), release())
+    assert all("text cut" not in c.source for c in short.cells)
+
+
 def test_only_html_of_javascript_display_is_dropped():
     cap = outputs.Cap("en")
     cap.start_cell()
@@ -454,7 +578,214 @@ def test_private_tmp_comes_before_the_binds(tmp_path):
         argv = sandbox.kernel_command(scratch, 2**30, bwrap="bwrap")
     finally:
         scratch.remove()
-    tmpfs = argv.index("--tmpfs")
-    assert argv[tmpfs + 1] == "/tmp"
+    tmpfs = argv.index("/tmp") - 1
+    assert argv[tmpfs] == "--tmpfs"
     binds = [i for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")]
     assert binds and tmpfs < min(binds)
+
+
+# ------------------------------------------------- slow denial of service
+
+FIFO_CELL = """
+import os
+def f():
+    outbox = __import__("_course_grader")._settings["outbox"]
+    os.mkfifo(os.path.join(outbox, "1-error.json"))
+    return 1
+"""
+STUBBORN_CELL = """
+import signal, time
+def f():
+    # ipykernel restores SIGINT's handler before each request: ignore it
+    # from inside the call.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        time.sleep(1)
+def g():
+    return 2
+"""
+
+
+def kernel(timeout=60, total_timeout=300):
+    from trusted_grading.session import KernelSession
+
+    return KernelSession(None, lang="en", timeout=timeout,
+                         total_timeout=total_timeout,
+                         memory_limit=2 * 2**30, max_transfer=LIMIT)
+
+
+def test_a_fifo_left_in_the_outbox_is_refused_not_waited_for(no_hang):
+    with kernel() as session:
+        session.run_cell(nbformat.v4.new_code_cell(FIFO_CELL))
+        with pytest.raises(proxy.NoAnswer, match="not a regular file"):
+            session.call("f", (), {}, lambda path: None)
+        assert session.restarts == 0
+
+
+def test_a_kernel_that_ignores_its_interrupt_is_killed(no_hang):
+    from trusted_grading import session as module
+
+    with kernel(timeout=5) as session:
+        session.run_cell(nbformat.v4.new_code_cell(STUBBORN_CELL))
+        with pytest.raises(proxy.GradingTimeout,
+                           match="ignored the interrupt"):
+            session.call("f", (), {}, lambda path: None)
+        # Killed and started again once (not waited for until the
+        # submission's total time): the next call is answered.
+        assert session.restarts == 1
+        assert session.call("g", (), {}, lambda path: None)[0] == 2
+    assert module.GRACE < 60
+
+
+# ------------------------------------------------------ sandbox limits
+
+HOSTILE_LIMITS = """
+import errno, getpass, json, os, resource, time
+seen = {}
+def fill(path, mib):
+    written = 0
+    try:
+        with open(path, "wb") as file:
+            for _ in range(mib):
+                file.write(b"x" * 2**20)
+                file.flush()
+                written += 1
+    except OSError as error:
+        return written, errno.errorcode[error.errno]
+    return written, None
+seen["tmp"] = fill("/tmp/fill", 64)
+seen["shm"] = fill("/dev/shm/fill", 64)
+seen["dev"] = fill("/dev/fill", 1)
+seen["work"] = fill("fill", 64)
+seen["files"] = sorted(os.listdir("."))
+seen["etc"] = sorted(os.listdir("/etc"))
+seen["shadow"] = os.path.exists("/etc/shadow")
+seen["user"] = getpass.getuser()
+seen["cpu"] = resource.getrlimit(resource.RLIMIT_CPU)[0]
+children = []
+try:
+    for _ in range(200):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(30)
+            os._exit(0)
+        children.append(pid)
+except OSError as error:
+    seen["fork"] = errno.errorcode[error.errno]
+seen["forked"] = len(children)
+for pid in children:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+spinners = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        end = time.monotonic() + 3
+        while time.monotonic() < end:
+            pass
+        os._exit(0)
+    spinners.append(pid)
+start = time.monotonic()
+cpu = sum(os.wait4(pid, 0)[2].ru_utime for pid in spinners)
+seen["spin"] = [cpu, time.monotonic() - start]
+print(json.dumps(seen))
+"""
+
+
+def test_sandbox_limits_hold_against_a_hostile_cell(tmp_path, monkeypatch,
+                                                    no_hang):
+    from trusted_grading import cgroups, sandbox
+    from trusted_grading.session import CPU_PER_SECOND, KernelSession
+
+    mib = 2**20
+    monkeypatch.setattr(sandbox, "TMP_SIZE", 8 * mib)
+    monkeypatch.setattr(sandbox, "SHM_SIZE", 4 * mib)
+    monkeypatch.setattr(sandbox, "WORK_SIZE", 16 * mib)
+    monkeypatch.setattr(sandbox, "PIDS_MAX", 64)
+    (tmp_path / "data.txt").write_text("the student's own file")
+    cell = nbformat.v4.new_code_cell(HOSTILE_LIMITS)
+    with KernelSession(tmp_path, lang="en", timeout=120, total_timeout=200,
+                       memory_limit=2 * 2**30,
+                       max_transfer=LIMIT) as session:
+        session.run_cell(cell)
+        group = session.group
+        active, folders = group.active, list(group.folders)
+        if active:
+            members = [p.read_text().split() for p in group.procs]
+    seen = json.loads(cell.outputs[0]["text"])
+    # tmpfs sizes: the writes stop at the cap, with "no space left".
+    assert seen["tmp"] == [8, "ENOSPC"]
+    assert seen["shm"] == [4, "ENOSPC"]
+    assert seen["dev"] == [0, "EROFS"]
+    # The working folder is a tmpfs of its own, with the student's files.
+    assert seen["work"][1] == "ENOSPC" and seen["work"][0] < 16
+    assert "data.txt" in seen["files"]
+    assert not (tmp_path / "fill").exists()
+    # A minimal /etc: no shadow, no machine users.
+    assert seen["shadow"] is False
+    assert set(seen["etc"]) == {"fonts", "group", "ld.so.cache",
+                                "localtime", "nsswitch.conf", "passwd"}
+    assert seen["user"] == "student"
+    assert seen["cpu"] == CPU_PER_SECOND * 200
+    # The fork storm stops below the sandbox's cap (RLIMIT_NPROC, the
+    # fallback, does not bind root's processes).
+    if active or os.geteuid() != 0:
+        assert seen["fork"] == "EAGAIN" and seen["forked"] < 64
+    if active:
+        # Four spinners share one core's worth of CPU time.
+        cpu, wall = seen["spin"]
+        assert cpu <= sandbox.CPUS * wall * 1.2 + 0.5, seen["spin"]
+        assert all(members), "the kernel is not in its control group"
+        assert folders and not any(f.exists() for f in folders)
+    else:
+        ok, reason = cgroups.available()
+        assert not ok and reason
+
+
+FILL_OUTBOX = """
+import os, time
+def f():
+    outbox = __import__("_course_grader")._settings["outbox"]
+    for number in range(10_000):
+        with open(os.path.join(outbox, f"junk-{number}"), "wb") as file:
+            file.write(b"x" * 2**20)
+        time.sleep(0.01)
+def g():
+    return 3
+"""
+
+
+def test_a_kernel_that_fills_the_graders_folders_is_stopped(monkeypatch,
+                                                            no_hang):
+    from trusted_grading import session as module
+
+    monkeypatch.setattr(module, "SCRATCH_SLACK", 8 * 2**20)
+    with kernel() as session:
+        session.run_cell(nbformat.v4.new_code_cell(FILL_OUTBOX))
+        with pytest.raises(proxy.KernelDied, match="more than 10 MiB"):
+            session.call("f", (), {}, lambda path: None)
+        assert module.scratch_bytes(session.scratch) < session.quota
+        assert session.call("g", (), {}, lambda path: None)[0] == 3
+
+
+def test_without_a_control_group_processes_fall_back_on_rlimits(
+        tmp_path, monkeypatch):
+    from trusted_grading import cgroups, sandbox
+
+    monkeypatch.setattr(cgroups, "ROOT", tmp_path / "no-cgroups")
+    group = cgroups.Group(pids=16, cpus=1.0)
+    assert not group.active and "Error" in group.reason
+    assert cgroups.available()[0] is False
+    scratch = sandbox.Scratch()
+    try:
+        argv = sandbox.kernel_command(scratch, 2**30, bwrap="bwrap",
+                                      cpu_seconds=60, group=group)
+    finally:
+        scratch.remove()
+    assert argv[0] == "bwrap"
+    script = argv[argv.index("-c") + 1]
+    assert f"('RLIMIT_NPROC', {sandbox.PIDS_MAX})" in script
+    assert "('RLIMIT_CPU', 60)" in script
+    assert argv[argv.index("/dev/shm") - 3:argv.index("/dev/shm")] == [
+        "--size", str(sandbox.SHM_SIZE), "--tmpfs"]
+    assert "/etc" not in argv and "/etc/shadow" not in argv

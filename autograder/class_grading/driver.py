@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from . import bundle, gradebook, task
+from . import bundle, gradebook, submissions, task
 from .progress import Progress
 
 #: How many times a task is run again after its worker died, or after it
@@ -51,11 +51,26 @@ def register(here, assignment, flags, db_url=None):
 
 
 def read_files(folder):
-    """{relative path: bytes} of a submission's regular files."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*"))
-            if p.is_file() and not p.is_symlink()
-            and ".ipynb_checkpoints" not in p.parts}
+    """{relative path: bytes} of a submission's regular files.
+
+    Raises
+    ------
+    submissions.TooLarge
+        If the folder (measured again, by ``lstat``, before anything is
+        read) is over the caps of :mod:`submissions`.
+    """
+    submissions.measure(folder)
+    files, size = {}, 0
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink() or not path.is_file() \
+                or ".ipynb_checkpoints" in path.parts:
+            continue
+        data = path.read_bytes()
+        size += len(data)
+        if size > submissions.MAX_BYTES:  # it grew since it was measured
+            raise submissions.TooLarge(submissions.too_large())
+        files[path.relative_to(folder).as_posix()] = data
+    return files
 
 
 def store_files(folder, files):
@@ -102,7 +117,7 @@ def reason_of(error):
 
 def grade_class(todo, *, here, db_url, flags, limit, assignments=(),
                 workers=2, scheduler=None, force=False, stream=None,
-                bar=None):
+                bar=None, refused=()):
     """Grade the submissions ``todo`` in parallel; the failures.
 
     Parameters
@@ -128,6 +143,9 @@ def grade_class(todo, *, here, db_url, flags, limit, assignments=(),
         Regrade submissions whose content has not changed.
     stream, bar
         Where progress goes, and whether as a bar (:class:`Progress`).
+    refused : list of (str, str, str)
+        Submissions refused before grading (:func:`submissions.find`),
+        reported with the failures.
 
     Returns
     -------
@@ -147,6 +165,7 @@ def grade_class(todo, *, here, db_url, flags, limit, assignments=(),
                 failed.append((assignment, "-",
                                "its source could not be read"))
         broken = {assignment for assignment, _, _ in failed}
+        failed += refused
         todo = [(s, a) for s, a in todo if a not in broken]
         names = [name for name in names if name not in broken]
         if not names:
@@ -158,13 +177,18 @@ def grade_class(todo, *, here, db_url, flags, limit, assignments=(),
         gradebook.create_students(gb, {student for student, _ in todo})
         state = gradebook.State(
             here / "autograded" / ".grading-state.json", db_url, gb)
-        jobs = []
+        jobs, unreadable = [], 0
         for student, assignment in todo:
-            files = read_files(here / "submitted" / student / assignment)
+            try:
+                files = read_files(here / "submitted" / student / assignment)
+            except (submissions.TooLarge, OSError) as error:
+                failed.append((student, assignment, str(error)[:300]))
+                unreadable += 1
+                continue
             content = gradebook.content_hash(files, course)
             if force or not state.unchanged(student, assignment, content):
                 jobs.append((student, assignment, files, content))
-        unchanged = len(todo) - len(jobs)
+        unchanged = len(todo) - len(jobs) - unreadable
         print(f"{len(jobs)} submissions to grade, {unchanged} unchanged "
               "since they were graded (FORCE=1 regrades them)", file=out,
               flush=True)

@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -31,6 +32,11 @@ from pathlib import Path
 #: Longest temporary folder for a kernel's sockets: Unix socket paths
 #: hold 107 bytes, and the sandbox adds ``/rnn-grade-XXXXXXXX/ipc/k-NN``.
 SHORT_PATH = 70
+#: The rule of student ids and the size cap of one submission (the
+#: driver refuses the rest before reading them: :mod:`submissions`; a
+#: task checks again, whoever sent it).
+ID_RULE = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+MAX_SUBMISSION_BYTES = 64 * 2**20
 
 
 def unpack(data, digest, folder):
@@ -119,6 +125,16 @@ def grade(bundle, digest, student, assignment, files, flags, limit):
     """
     started = time.monotonic()
     result = {"student": student, "assignment": assignment}
+    if not re.fullmatch(ID_RULE, student, flags=re.ASCII):
+        result.update(error=f"the student id {student!r:.80} does not "
+                      f"follow the rule ^{ID_RULE}$", log="",
+                      seconds=0.0)
+        return result
+    if sum(len(data) for data in files.values()) > MAX_SUBMISSION_BYTES:
+        result.update(error="the submission holds more than "
+                      f"{MAX_SUBMISSION_BYTES // 2**20} MiB", log="",
+                      seconds=0.0)
+        return result
     course = unpack(bundle, digest, scratch_folder())
     work = Path(tempfile.mkdtemp(prefix="task-", dir=scratch_folder()))
     try:
@@ -162,8 +178,9 @@ def run_autograde(autograder, student, assignment, flags, limit, temp):
     env = {k: v for k, v in os.environ.items() if k != "DB_URL"}
     if len(str(temp)) <= SHORT_PATH:
         env["TMPDIR"] = str(temp)
+    # --student=ID: an id is never read as an option of its own.
     command = [sys.executable, "-m", "nbgrader", "autograde", assignment,
-               "--student", student, "--create", "--force", *flags]
+               f"--student={student}", "--create", "--force", *flags]
     try:
         done = subprocess.run(
             command, cwd=autograder, env=env, capture_output=True,

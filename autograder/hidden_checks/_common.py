@@ -154,7 +154,8 @@ def _same(before, after):
     return True
 
 
-def call(fn, args, *, name, arg_names, lang, frozen=None, new_arrays=False):
+def call(fn, args, *, name, arg_names, lang, frozen=None, new_arrays=False,
+         after=None):
     """Call ``fn(*args)`` on copies of ``args``; fail instead of raising.
 
     Parameters
@@ -179,6 +180,9 @@ def call(fn, args, *, name, arg_names, lang, frozen=None, new_arrays=False):
         If True (the docstring promises new arrays), no array that ``fn``
         returns, however deep in its result, may share memory with an
         array of its arguments.
+    after : list, optional
+        Receives the copies of ``args`` as ``fn`` left them (e.g. a
+        generator, to count what ``fn`` drew from it).
 
     Returns
     -------
@@ -232,10 +236,12 @@ def call(fn, args, *, name, arg_names, lang, frozen=None, new_arrays=False):
             detail if detail is not None else ".",
             hint,
         )
+    if after is not None:
+        after.extend(given)
     if frozen is None:
         frozen = tuple(arg_names)
-    for arg, before, after in zip(arg_names, args, given, strict=True):
-        if arg in frozen and not _same(before, after):
+    for arg, before, now in zip(arg_names, args, given, strict=True):
+        if arg in frozen and not _same(before, now):
             if not isinstance(before, np.ndarray):
                 fail(
                     lang,

@@ -120,6 +120,14 @@ def expected_mask(rng, shape, p):
     return twin.random(shape) >= p
 
 
+def state_after_mask(rng, shape):
+    """State of ``rng`` after the docstring's one draw, from a copy."""
+    twin = np.random.Generator(type(rng.bit_generator)())
+    twin.bit_generator.state = rng.bit_generator.state
+    twin.random(shape)
+    return twin.bit_generator.state
+
+
 def keras_penalty(kind, weights, lam):
     """(penalty, [gradients]) of a Keras regulariser, summed over arrays.
 
@@ -398,11 +406,13 @@ _STATISTICAL_CASES = [((500, 2000), 0.3), ((1000, 1000), 0.6)]
 
 
 def _forward_output(student_fn, x, p, rng, training, lang):
-    """(out, cache) of the student's dropout_forward, types checked."""
+    """(out, cache, rng after the call) of the student's dropout_forward,
+    types checked."""
+    after = []
     result = call(
         student_fn, (x, p, rng, training), name="dropout_forward",
         arg_names=("x", "p", "rng", "training"),
-        frozen=("x", "p", "training"), lang=lang,
+        frozen=("x", "p", "training"), lang=lang, after=after,
     )
     out, cache = expect_tuple(
         result, 2, what="dropout_forward(x, p, rng, training)",
@@ -416,12 +426,12 @@ def _forward_output(student_fn, x, p, rng, training, lang):
             "forma de x.",
         ),
     )
-    return out, cache
+    return out, cache, after[2]
 
 
 def _statistical_case(student_fn, x, p, seed, lang):
     rng = np.random.default_rng(seed)
-    out, _ = _forward_output(student_fn, x, p, rng, True, lang)
+    out, _, _ = _forward_output(student_fn, x, p, rng, True, lang)
     keep, mean = dropout_statistics(x, out)
     keras_keep, keras_mean = dropout_statistics(
         x, keras_dropout(x, p, seed))
@@ -476,8 +486,10 @@ def _statistical_case(student_fn, x, p, seed, lang):
 def _exact_case(student_fn, x, p, seed, lang):
     rng = np.random.default_rng(seed)
     mask = expected_mask(rng, x.shape, p)
+    after = state_after_mask(rng, x.shape)
     expected = x * mask / (1.0 - p)
-    out, cache = _forward_output(student_fn, x, p, rng, True, lang)
+    out, cache, used = _forward_output(student_fn, x, p, rng, True,
+                                       lang)
     case = shape_case(x=x.shape)
     case = Text(f"{case.en} and p = {p}", f"{case.es} y p = {p}")
     expect_value(
@@ -506,11 +518,21 @@ def _exact_case(student_fn, x, p, seed, lang):
     ) or got_p != p:
         fail(lang, Text("cache[1] must be p.", "cache[1] debe ser p."),
              _CACHE)
+    if used.bit_generator.state != after:
+        fail(lang, Text(
+            f"{case.en}, rng is not where one draw of the mask leaves it: "
+            "dropout_forward drew from it more (or less) than once.",
+            f"{case.es}, rng no quedó donde lo deja un solo sorteo de la "
+            "máscara: dropout_forward sorteó de él más (o menos) de una "
+            "vez.",
+        ), _SAME_DRAW)
 
 
 def _inference_case(student_fn, x, p, seed, lang):
     rng = np.random.default_rng(seed)
-    out, cache = _forward_output(student_fn, x, p, rng, False, lang)
+    before = rng.bit_generator.state
+    out, cache, used = _forward_output(student_fn, x, p, rng, False,
+                                       lang)
     case = Text(f"with training=False and p = {p}",
                 f"con training=False y p = {p}")
     expect_value(out, x, what="out", lang=lang, case=case,
@@ -523,6 +545,14 @@ def _inference_case(student_fn, x, p, seed, lang):
             "En la inferencia la caché debe ser (None, p): no se sortea "
             "ninguna máscara.",
         ), _AT_INFERENCE)
+    if used.bit_generator.state != before:
+        fail(lang, Text(
+            f"{case.en}, dropout_forward drew from rng: at inference "
+            "nothing is drawn, so the generator must be left as it was.",
+            f"{case.es}, dropout_forward sorteó de rng: en la inferencia "
+            "no se sortea nada, así que el generador debe quedar como "
+            "estaba.",
+        ), _AT_INFERENCE)
 
 
 @hidden_check
@@ -534,8 +564,10 @@ def check_dropout_forward(student_fn, lang="en"):
     ``keras.layers.Dropout(p)`` in training mode, within SIGMAS standard
     deviations of their sampling error; on small inputs, the exact output
     ``x * mask / (1 - p)`` and the cache ``(mask, p)`` with the mask
-    ``rng.random(x.shape) >= p`` drawn from a copy of the generator; at
-    inference, out = x and the cache (None, p).
+    ``rng.random(x.shape) >= p`` drawn from a copy of the generator, and
+    the generator's state after the call that of exactly that one draw;
+    at inference, out = x, the cache (None, p) and the generator left
+    untouched.
     """
     rng = np.random.default_rng(_SEED["dropout_forward"])
     for shape, p in _STATISTICAL_CASES:

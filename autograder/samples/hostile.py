@@ -171,6 +171,59 @@ MEMORY_HOG = '''    # Allocates 6 GiB before doing the work.
     hog = np.ones(6 * 2**30 // 8)
 '''
 
+FIFO_OUTBOX = '''    # Leaves a FIFO where the grader reads this call's error file.
+    import os
+    import _course_grader
+    inbox = _course_grader._settings["inbox"]
+    outbox = _course_grader._settings["outbox"]
+    number = max(int(name.split("-")[0]) for name in os.listdir(inbox)
+                 if name.endswith("-args.json"))
+    os.mkfifo(os.path.join(outbox, f"{number}-error.json"))
+'''
+
+IGNORE_INTERRUPT = '''    # Ignores the grader's interrupt and never returns.
+    import signal
+    import time
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        time.sleep(1)
+'''
+
+FILL_OUTBOX = '''    # Fills the folder where the grader reads results, 1 MiB at a time.
+    import os
+    import _course_grader
+    outbox = _course_grader._settings["outbox"]
+    for number in range(100_000):
+        with open(os.path.join(outbox, f"junk-{number}"), "wb") as file:
+            file.write(b"x" * 2**20)
+'''
+
+FILL = '''def fill(path, gib=3):
+    """Write up to ``gib`` GiB into ``path``; how many MiB got there."""
+    written = 0
+    try:
+        with open(path, "wb") as file:
+            for _ in range(gib * 1024):
+                file.write(b"x" * 2**20)
+                written += 1
+    except OSError as error:
+        print(path, "full after", written, "MiB:", error.strerror)
+    return written
+'''
+FILL_TMPFS = FILL + '''fill("/tmp/fill.bin")
+fill("/dev/shm/fill.bin")
+fill("/dev/fill.bin")
+'''
+FILL_WORK = FILL + '''fill("fill.bin")
+'''
+
+FORK_STORM = f'''import os
+for _ in range(32):
+    if os.fork() == 0:
+        while True:  # {MARKER}
+            pass
+'''
+
 FLOOD = 'print("x" * 50_000_000)\n'
 
 SCRIPT = ('<script>document.title = "pwned-{marker}"</script>'
@@ -183,6 +236,19 @@ display(Javascript("document.title = 'pwned-{MARKER}'"))
 
 def _grade_id(cell):
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _before_body(notebook, grade_id, source):
+    """Put ``source`` first in the body of the answer ``grade_id``."""
+    for cell in notebook["cells"]:
+        if _grade_id(cell) == grade_id:
+            lines = cell["source"].splitlines(keepends=True)
+            body = next(i for i, line in enumerate(lines)
+                        if line.strip().startswith("return")
+                        or line.startswith("    #"))
+            lines.insert(body, source)
+            cell["source"] = "".join(lines)
+    return notebook
 
 
 def _insert_after_imports(notebook, source, kind="code"):
@@ -231,16 +297,20 @@ def samples(released, filled, assignment):
     ):
         found[student] = _insert_after_imports(released(), attack)
 
-    hog = filled()
-    for cell in hog["cells"]:
-        if _grade_id(cell) == "softmax":
-            lines = cell["source"].splitlines(keepends=True)
-            body = next(i for i, line in enumerate(lines)
-                        if line.strip().startswith("return")
-                        or line.startswith("    #"))
-            lines.insert(body, MEMORY_HOG)
-            cell["source"] = "".join(lines)
-    found["hostile-memory-hog"] = hog
+    found["hostile-memory-hog"] = _before_body(filled(), "softmax",
+                                               MEMORY_HOG)
+    # Slow denial of service: each costs softmax (1 point) and seconds.
+    found["hostile-fifo-outbox"] = _before_body(filled(), "softmax",
+                                                FIFO_OUTBOX)
+    found["hostile-ignore-interrupt"] = _before_body(
+        filled(), "softmax", IGNORE_INTERRUPT)
+    # Sandbox limits: honest work beside the attack keeps its marks.
+    found["hostile-tmpfs-fill"] = _insert_after_imports(filled(),
+                                                        FILL_TMPFS)
+    found["hostile-scratch-fill"] = _before_body(
+        _insert_after_imports(filled(), FILL_WORK), "softmax", FILL_OUTBOX)
+    found["hostile-fork-storm"] = _insert_after_imports(released(),
+                                                        FORK_STORM)
 
     found["hostile-flood"] = _insert_after_imports(filled(), FLOOD)
     html = _insert_after_imports(filled(), HTML_OUTPUT)

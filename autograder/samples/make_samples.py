@@ -29,6 +29,16 @@ CHAPTERS = sorted(
     p.name.removesuffix("-en") for p in (ROOT / "exercises").glob("*-en")
 )
 SOLUTION = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+#: Folders refused before grading, each holding chapter 1 solved: ids
+#: that break the rule of class_grading/submissions.py (an option, a
+#: space, unicode, two ids that differ only by case), and a submission
+#: that `make samples` pads over the size cap (a sparse file: git cannot
+#: keep it). `make samples` also links hostile-symlink-thief's chapter 1
+#: to correct's (a link does not survive the copies).
+REFUSED_IDS = ("-x", "--TrustedExecute.unsafe=True", "two words", "ñandú",
+               "Twin", "twin")
+OVERSIZED = "hostile-oversized"
+LINKED = "hostile-symlink-thief"
 
 # Wrong answers a student could write (the hidden checks must catch them).
 SOFTMAX_NO_MAX = '''def softmax(z):
@@ -147,6 +157,8 @@ def samples():
     found.update(hostile.samples(
         lambda: load("en", "exercises"), lambda: filled("en"), en))
     found.update(hostile_models.samples(filled, replace))
+    for student in (*REFUSED_IDS, OVERSIZED):
+        found[(student, en)] = filled("en")
     for slug in CHAPTERS:
         found[("correct", f"{slug}-en")] = filled("en", slug)
         found[("correcto", f"{slug}-es")] = filled("es", slug)

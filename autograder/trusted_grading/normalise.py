@@ -13,6 +13,9 @@ and takes every cell's nbgrader metadata from the released notebook, by
 * every other cell becomes a plain cell: no tags (``skip-execution``,
   ``raises-exception``...), no foreign ``schema_version``, no outputs;
   raw HTML in a Markdown cell the student added is shown as text;
+* the text of a Markdown or raw cell is cut at :data:`MAX_TEXT_CHARS`
+  characters, with a note in both languages (it becomes the feedback
+  page: 200 MB of Markdown would become 200 MB of HTML);
 * a release cell the student deleted comes back where it was;
 * the notebook's metadata is the release's, cell ids are made unique.
 
@@ -27,6 +30,13 @@ import os
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
+
+#: Characters of a Markdown or raw cell's text kept.
+MAX_TEXT_CHARS = 100_000
+#: Added where a cell's text was cut (the language is not known here).
+TEXT_NOTE = ("\n\n[text cut: a Markdown or raw cell keeps {chars} "
+             "characters / texto recortado: una celda de Markdown o sin "
+             "formato conserva {chars} caracteres]")
 
 
 def grade_id_of(cell):
@@ -65,6 +75,8 @@ def normalise(submission, release):
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(str(line) for line in source)
+        if kind != "code":
+            source = cap_text(str(source))
         grade_id = grade_id_of(cell)
         origin = released.get(grade_id)
         if origin is not None and grade_id not in seen \
@@ -91,6 +103,13 @@ def normalise(submission, release):
     for index, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{index}"
     return nb
+
+
+def cap_text(text):
+    """``text`` cut at MAX_TEXT_CHARS characters, with a note if cut."""
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    return text[:MAX_TEXT_CHARS] + TEXT_NOTE.format(chars=MAX_TEXT_CHARS)
 
 
 def _from_release(origin, source):

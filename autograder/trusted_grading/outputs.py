@@ -5,8 +5,14 @@ into the student's feedback page, so its outputs are reduced to types
 that cannot carry a script (plain text, PNG and JPEG images; HTML,
 JavaScript, SVG, Markdown and LaTeX outputs keep only their plain-text
 form) and capped in size, per cell and per notebook, with a note that
-says so.
+says so. An image is kept only if its header (PNG's IHDR, JPEG's SOF)
+can be read and gives at most :data:`MAX_IMAGE_PIXELS` pixels: a small
+file can declare a 40000 x 40000 picture that a browser would decode.
 """
+
+import base64
+import binascii
+import struct
 
 import nbformat
 
@@ -20,6 +26,8 @@ MAX_NOTEBOOK_CHARS = 200_000
 MAX_NOTEBOOK_IMAGES = 4_000_000
 #: Lines of a traceback kept.
 MAX_TRACEBACK = 40
+#: Pixels (width x height) of an image kept.
+MAX_IMAGE_PIXELS = 16_000_000
 
 NOTES = {
     "en": "[output cut: a graded cell keeps {cell} characters, a notebook "
@@ -28,6 +36,63 @@ NOTES = {
           "caracteres, un cuaderno {notebook} caracteres y {images} bytes "
           "de imágenes]",
 }
+
+
+IMAGE_NOTES = {
+    "en": "[image dropped: {size}; an output image keeps at most "
+          "{pixels} pixels]",
+    "es": "[imagen descartada: {size}; una imagen de salida conserva como "
+          "máximo {pixels} píxeles]",
+}
+UNREADABLE = {"en": "its header cannot be read",
+              "es": "su encabezado no se puede leer"}
+
+
+def image_size(mime, data):
+    """(width, height) from an image's header, or None if unreadable.
+
+    Parameters
+    ----------
+    mime : {"image/png", "image/jpeg"}
+    data : str
+        The image, base64-encoded (as in a notebook).
+    """
+    try:
+        raw = base64.b64decode(data if isinstance(data, str) else "")
+    except (binascii.Error, ValueError):
+        return None
+    if mime == "image/png":
+        if raw[:8] != b"\x89PNG\r\n\x1a\n" or raw[12:16] != b"IHDR":
+            return None
+        return struct.unpack(">II", raw[16:24])
+    return _jpeg_size(raw)
+
+
+def _jpeg_size(raw):
+    """(width, height) of a JPEG from its first SOF segment, or None."""
+    if raw[:2] != b"\xff\xd8":
+        return None
+    at = 2
+    while at + 4 <= len(raw):
+        if raw[at] != 0xFF:
+            return None
+        marker = raw[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD8)):  # no length
+            at += 2
+            continue
+        length = int.from_bytes(raw[at + 2:at + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            if at + 9 > len(raw):
+                return None
+            height, width = struct.unpack(">HH", raw[at + 5:at + 9])
+            return width, height
+        if length < 2:
+            return None
+        at += 2 + length
+    return None
 
 
 def stream(text, name="stdout"):
@@ -58,6 +123,7 @@ class Cap:
         self.cell_chars = 0
         self.cut = False
         self.active = False
+        self.dropped = []
 
     def start_cell(self):
         """Outputs from now on belong to a cell that keeps them."""
@@ -86,6 +152,8 @@ class Cap:
             if "text/plain" in data:
                 data["text/plain"] = self._text(data["text/plain"])
             for mime in ("image/png", "image/jpeg"):
+                if mime in data and not self._image_fits(mime, data[mime]):
+                    del data[mime]
                 if mime in data:
                     size = len(data[mime])
                     if self.notebook_images + size > MAX_NOTEBOOK_IMAGES:
@@ -108,6 +176,18 @@ class Cap:
                 and not outs[-1]["text"]:
             outs.pop()
 
+    def _image_fits(self, mime, data):
+        """True if the image's header is readable and within the cap."""
+        size = image_size(mime, data)
+        if size is not None and size[0] * size[1] <= MAX_IMAGE_PIXELS:
+            return True
+        lang = self.lang if self.lang in IMAGE_NOTES else "en"
+        shown = (UNREADABLE[lang] if size is None
+                 else f"{size[0]} x {size[1]}")
+        self.dropped.append(IMAGE_NOTES[lang].format(
+            size=shown, pixels=MAX_IMAGE_PIXELS))
+        return False
+
     def _text(self, text):
         if isinstance(text, list):
             text = "".join(text)
@@ -121,7 +201,10 @@ class Cap:
         return text
 
     def finish(self, outs):
-        """Add the note to a cell whose outputs were cut."""
+        """Add the notes to a cell whose outputs were cut or dropped."""
+        for note in self.dropped:
+            outs.append(stream(note + "\n"))
+        self.dropped = []
         if self.cut:
             outs.append(stream(NOTES.get(self.lang, NOTES["en"]).format(
                 cell=MAX_CELL_CHARS, notebook=MAX_NOTEBOOK_CHARS,

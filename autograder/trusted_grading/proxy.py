@@ -42,10 +42,41 @@ MESSAGES = {
               "{detail}",
     },
     "no_answer": {
-        "en": "gave no answer (the kernel's grading helper was changed "
-              "or removed)",
-        "es": "no dio respuesta (el código auxiliar de calificación del "
-              "kernel fue modificado o eliminado)",
+        "en": "gave no answer: its kernel wrote neither a result nor an "
+              "error (its grading helper was changed or removed, or its "
+              "disk was full)",
+        "es": "no dio respuesta: su kernel no escribió ni un resultado ni "
+              "un error (su código auxiliar de calificación fue "
+              "modificado o eliminado, o su disco estaba lleno)",
+    },
+    "not_saved": {
+        "en": "returned a value that its kernel could not write out for "
+              "grading ({detail})",
+        "es": "devolvió un valor que su kernel no pudo escribir para "
+              "calificarlo ({detail})",
+    },
+    "not_a_file": {
+        "en": "gave no usable answer: its kernel left something that is "
+              "not a regular file where the grader reads ({detail})",
+        "es": "no dio una respuesta utilizable: su kernel dejó algo que "
+              "no es un archivo regular donde lee el calificador "
+              "({detail})",
+    },
+    "scratch_full": {
+        "en": "stopped the kernel: it wrote more than {mib} MiB into the "
+              "grader's exchange folders; the kernel was started again "
+              "for the next tests",
+        "es": "detuvo el kernel: escribió más de {mib} MiB en las carpetas "
+              "de intercambio del calificador; el kernel se reinició para "
+              "las siguientes pruebas",
+    },
+    "stuck": {
+        "en": "did not finish within the time limit of {seconds} s and "
+              "ignored the interrupt: its kernel was stopped and started "
+              "again",
+        "es": "no terminó dentro del límite de tiempo de {seconds} s e "
+              "ignoró la interrupción: su kernel se detuvo y se inició "
+              "de nuevo",
     },
     "over": {
         "en": "was not run: the submission used up its total time limit "
@@ -68,6 +99,10 @@ class GradingTimeout(TimeoutError):
 
 class KernelDied(RuntimeError):
     """The kernel ended while the student's function ran."""
+
+
+class KernelStuck(KernelDied):
+    """The kernel ignored the interrupt after a time-out; it was killed."""
 
 
 class NotGradable(TypeError):

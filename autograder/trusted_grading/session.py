@@ -14,6 +14,9 @@ import contextlib
 import json
 import logging
 import os
+import signal
+import stat
+import threading
 import time
 from pathlib import Path
 
@@ -23,10 +26,11 @@ from jupyter_client.kernelspec import KernelSpec
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from . import models, outputs, sandbox, wire
+from . import cgroups, models, outputs, sandbox, wire
 from .proxy import (
     GradingTimeout,
     KernelDied,
+    KernelStuck,
     NoAnswer,
     NotGradable,
     UnsafeModel,
@@ -45,6 +49,16 @@ for _name, _source in {sources!r}:
 _sys.modules["_course_grader"].start({inbox!r}, {outbox!r}, {limit!r})
 del _sys, _types, _name, _source, _module
 """
+#: Seconds a kernel has, after its interrupt, to become idle again; a
+#: kernel still busy then (it blocks or ignores SIGINT) is killed.
+GRACE = 10
+#: Bytes the kernel may leave in the grader's folders (``out/``, ``ipc/``)
+#: besides two calls' worth of arrays (the result and the arguments);
+#: past it the kernel is killed. Checked every WATCH seconds.
+SCRATCH_SLACK = 64 * 2**20
+WATCH = 0.5
+#: CPU seconds of each sandboxed process, per second of total time.
+CPU_PER_SECOND = 2
 
 
 class _SandboxKernelManager(AsyncKernelManager):
@@ -106,6 +120,11 @@ class KernelSession:
         self.calls = 0
         self.client = None
         self._stack = contextlib.ExitStack()
+        self.quota = 2 * max_transfer + SCRATCH_SLACK
+        self.over_quota = False
+        self.group = None
+        self._watching = threading.Event()
+        self._watcher = None
 
     # ---------------------------------------------------------- lifecycle
 
@@ -124,7 +143,17 @@ class KernelSession:
         if self.unsafe:
             argv = sandbox.unsafe_command(self.scratch)
         else:
-            argv = sandbox.kernel_command(self.scratch, self.memory_limit)
+            if self.group is None:
+                self.group = cgroups.Group(pids=sandbox.PIDS_MAX,
+                                           cpus=sandbox.CPUS)
+                if not self.group.active:
+                    self.log.info("no control group (%s): processes "
+                                  "limited by RLIMIT_NPROC",
+                                  self.group.reason)
+            argv = sandbox.kernel_command(
+                self.scratch, self.memory_limit,
+                cpu_seconds=CPU_PER_SECOND * self.total_timeout,
+                group=self.group)
         km = _SandboxKernelManager(
             transport="ipc", ip=str(self.scratch.ipc / "k"),
             connection_file=str(self.scratch.inbox / "kernel.json"))
@@ -150,7 +179,10 @@ class KernelSession:
         quiet = self._stack.enter_context(open(os.devnull, "w"))
         self._stack.enter_context(
             client.setup_kernel(stdout=quiet, stderr=quiet))
+        # A hostile kernel may ignore a polite shutdown: kill it.
+        client.shutdown_kernel = "immediate"
         self._check_sockets()
+        self._watch(km)
         self._run_quietly(self._bootstrap())
         for source in self.history:
             self._run_quietly(source)
@@ -172,16 +204,45 @@ class KernelSession:
             sources=sources, inbox=str(self.scratch.inbox),
             outbox=str(self.scratch.outbox), limit=self.max_transfer)
 
+    def _watch(self, km):
+        """Kill the kernel if it fills the grader's folders (a thread)."""
+        self._stop_watching()
+        stop = self._watching = threading.Event()
+
+        def watch():
+            while not stop.wait(WATCH):
+                if scratch_bytes(self.scratch) > self.quota:
+                    self.over_quota = True
+                    with contextlib.suppress(Exception):
+                        os.kill(km.provisioner.process.pid, signal.SIGKILL)
+                    return
+
+        self._watcher = threading.Thread(target=watch, daemon=True)
+        self._watcher.start()
+
+    def _stop_watching(self):
+        self._watching.set()
+        if self._watcher is not None:
+            self._watcher.join()
+            self._watcher = None
+
     def close(self):
         """Stop the kernel (and everything it started); delete scratch."""
+        self._stop_watching()
         with contextlib.suppress(Exception):
             self._stack.close()
+        if self.group is not None:
+            self.group.remove()
         self.scratch.remove()
 
     def _restart(self):
         """Start a new kernel after one died; False when out of restarts."""
+        self._stop_watching()
         with contextlib.suppress(Exception):
             self._stack.close()
+        for folder in (self.scratch.outbox, self.scratch.ipc):
+            for entry in os.scandir(folder):
+                _remove(entry.path)
         if self.restarts >= self.max_restarts or self.remaining() <= 0:
             self.client = None
             return False
@@ -195,6 +256,14 @@ class KernelSession:
             return False
         return True
 
+    def _died(self):
+        """Why the kernel died, in the student's language."""
+        if self.over_quota:
+            self.over_quota = False
+            return message("scratch_full", self.lang,
+                           mib=self.quota // 2**20)
+        return message("died", self.lang)
+
     # ----------------------------------------------------------- running
 
     def remaining(self):
@@ -205,12 +274,32 @@ class KernelSession:
         """Run ``cell`` in the kernel; raise KernelDied if it dies."""
         if self.client is None:
             raise KernelDied("no kernel")
-        self.client.timeout = max(1, int(min(self.timeout, self.remaining())))
+        limit = max(1, int(min(self.timeout, self.remaining())))
+        self.client.timeout = limit
+        started = time.monotonic()
         try:
             self.client.execute_cell(cell, 0, store_history=False)
         except DeadKernelError:
             self._restart()
             raise KernelDied("the kernel died") from None
+        if time.monotonic() - started >= limit and not self._settles():
+            # Interrupted but still busy: waiting would cost every later
+            # call its whole time limit. A new kernel takes its place.
+            self._restart()
+            raise KernelStuck("the kernel ignored its interrupt")
+
+    def _settles(self):
+        """True if the interrupted kernel runs a new cell within GRACE."""
+        probe = nbformat.v4.new_code_cell("pass")
+        limit, self.client.timeout = self.client.timeout, GRACE
+        started = time.monotonic()
+        try:
+            self.client.execute_cell(probe, 0, store_history=False)
+        except DeadKernelError:
+            return False
+        finally:
+            self.client.timeout = limit  # the call's, for call() to read
+        return time.monotonic() - started < GRACE
 
     def _run_quietly(self, source):
         cell = nbformat.v4.new_code_cell(source)
@@ -231,9 +320,13 @@ class KernelSession:
         self.cap.start_cell()
         try:
             self._execute(cell)
+        except KernelStuck:
+            cell.outputs.append(outputs.error("TimeoutError", message(
+                "stuck", self.lang, seconds=self.timeout)))
+            return
         except KernelDied:
             cell.outputs.append(outputs.error(
-                "KernelDied", message("died", self.lang)))
+                "KernelDied", self._died()))
             return
         finally:
             self.cap.finish(cell.outputs)
@@ -274,28 +367,30 @@ class KernelSession:
         started = time.monotonic()
         try:
             self._execute(cell)
+        except KernelStuck:
+            raise GradingTimeout(message(
+                "stuck", self.lang, seconds=self.timeout)) from None
         except KernelDied:
-            raise KernelDied(message("died", self.lang)) from None
+            raise KernelDied(self._died()) from None
         finally:
             for suffix in (".json", ".npz"):
                 with contextlib.suppress(OSError):
                     os.remove(self.scratch.inbox / f"{stem}-args{suffix}")
         outbox = self.scratch.outbox
         try:
-            if (outbox / f"{stem}-error.json").exists():
-                info = json.loads(wire._read_regular(
-                    str(outbox / f"{stem}-error.json"), 2**20))
+            if _present(outbox / f"{stem}-error.json"):
+                info = _read_json(outbox / f"{stem}-error.json")
                 if not isinstance(info, dict):
                     raise NoAnswer(message("no_answer", self.lang))
                 if info.get("type") == "KeyboardInterrupt":  # our interrupt
                     raise GradingTimeout(message(
                         "timeout", self.lang, seconds=self.timeout))
-                if info.get("kind") == "unsupported":
+                if info.get("kind") in ("unsupported", "not_saved"):
                     raise NotGradable(message(
-                        "unsupported", self.lang,
+                        info["kind"], self.lang,
                         detail=str(info.get("detail", ""))[:200]))
                 raise rebuild_exception(info)
-            if not (outbox / f"{stem}-done.json").exists():
+            if not _present(outbox / f"{stem}-done.json"):
                 if any(o.get("ename") == "TimeoutError"
                        for o in cell.outputs if o.output_type == "error") \
                         or time.monotonic() - started >= self.client.timeout:
@@ -310,6 +405,9 @@ class KernelSession:
         except models.Refused as error:
             raise UnsafeModel(message("unsafe_model", self.lang,
                                       detail=error.text(self.lang))) from None
+        except wire.NotRegularFile as error:
+            raise NoAnswer(message("not_a_file", self.lang,
+                                   detail=str(error)[:200])) from None
         except wire.WireError as error:
             raise NotGradable(message("unsupported", self.lang,
                                       detail=str(error)[:200])) from None
@@ -322,6 +420,60 @@ class KernelSession:
                 and isinstance(after[1], dict)):
             raise NoAnswer(message("no_answer", self.lang))
         return result, (after[0], after[1])
+
+
+def scratch_bytes(scratch):
+    """Bytes in the grader's folders that the kernel writes (lstat).
+
+    Each entry counts the larger of its size and its allocated blocks,
+    and at least 4 KiB, so neither a sparse file nor a flood of empty
+    files escapes the count.
+    """
+    total = 0
+    pending = [scratch.outbox, scratch.ipc]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                pending.append(entry.path)
+            total += max(info.st_blocks * 512, info.st_size, 4096)
+    return total
+
+
+def _remove(path):
+    """Delete a file, link or folder the kernel left; never follow links."""
+    import shutil
+
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _present(path):
+    """True if anything is at ``path`` (a link is not followed)."""
+    try:
+        os.lstat(path)
+    except OSError:
+        return False
+    return True
+
+
+def _read_json(path):
+    """The JSON of a small regular file the kernel wrote, or None."""
+    raw = wire._read_regular(str(path), 2**20)
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
 
 
 def load_model(description, arguments=None):

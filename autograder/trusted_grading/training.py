@@ -200,7 +200,8 @@ def _sandboxed(argv, env, job, out):
                "--clearenv"]
     for key, value in env.items():
         command += ["--setenv", key, value]
-    command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    command += ["--proc", "/proc", "--dev", "/dev",
+                "--size", str(sandbox.TMP_SIZE), "--tmpfs", "/tmp"]
     command += sandbox.system_binds()
     data = _DATA.folder
     command += ["--ro-bind", str(HERE), str(HERE),

@@ -69,6 +69,18 @@ def call(name, number, namespace=None):
         _write_json(outbox, f"{stem}-error", {
             "kind": "unsupported", "detail": str(error)[:MAX_MESSAGE]})
         return
+    except KeyboardInterrupt:  # the grader's interrupt: out of time
+        _write_json(outbox, f"{stem}-error", {
+            "kind": "raised", "type": "KeyboardInterrupt",
+            "base": "KeyboardInterrupt", "message": "", "line": None})
+        return
+    except BaseException as error:  # noqa: BLE001 -- named, not hidden
+        # A full disk, the file-size cap, no memory left: the result
+        # exists but could not be written out.
+        _write_json(outbox, f"{stem}-error", {
+            "kind": "not_saved",
+            "detail": f"{type(error).__name__}: {error}"[:MAX_MESSAGE]})
+        return
     _write_json(outbox, f"{stem}-done", {"kind": "ok"})
 
 
