@@ -4,6 +4,10 @@
         .venv/bin/python bench/ch07_accuracy_check.py [--seeds 5] \\
         [--models reference plain slow]
 
+(on two cores, models side by side: ``--models plain slow --part
+/tmp/b.json`` in one process, then ``--parts /tmp/b.json`` in another,
+which measures the reference and joins the runs).
+
 Runs exactly what ``check_build_seq2seq_model`` runs (the refusals, then
 the model built again from its validated description and trained in the
 trainer's sandbox on the check's hidden number words, budget and a seed,
@@ -90,13 +94,6 @@ MODELS = {
 }
 
 
-def cpu_seconds():
-    """CPU seconds of this process and of its finished children."""
-    times = os.times()
-    return (times.user + times.system + times.children_user
-            + times.children_system)
-
-
 def markdown(record):
     s = record["settings"]
     a = record["thresholds"]["A"]
@@ -148,22 +145,33 @@ def main():
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--models", nargs="*", default=list(MODELS))
     parser.add_argument("--markdown-only", action="store_true")
+    parser.add_argument("--part", type=Path,
+                        help="only measure --models, write their runs "
+                             "to this file (to run models side by side)")
+    parser.add_argument("--parts", type=Path, nargs="*", default=[],
+                        help="runs measured with --part, read instead "
+                             "of measuring these models")
     args = parser.parse_args()
     if args.markdown_only:
         results_md.write_section(markdown(json.loads(OUT.read_text())))
         return 0
     runs = {}
+    for part in args.parts:
+        runs.update(json.loads(part.read_text()))
     for name in sorted(args.models, key=lambda n: n != "reference"):
+        if name in runs:
+            continue
         description, build, expected = MODELS[name]
         runs[name] = []
         for seed in range(args.seeds):
-            start = cpu_seconds()
             m = ch07_model.measure(build, seed=seed)
-            runs[name].append({"seed": seed, **m._asdict(),
-                               "cpu_seconds": cpu_seconds() - start})
+            runs[name].append({"seed": seed, **m._asdict()})
             print(f"{name:10s} seed {seed}: exact {m.exact_match:.4f} "
                   f"char {m.character_accuracy:.4f} {m.seconds:.0f} s",
                   flush=True)
+    if args.part is not None:
+        args.part.write_text(json.dumps(runs, indent=1) + "\n")
+        return 0
     reference = [r["exact_match"] for r in runs["reference"]]
     a = math.floor((min(reference) - MARGIN) * 100) / 100
     broken = []
@@ -182,7 +190,9 @@ def main():
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "command": "TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 "
                    ".venv/bin/python bench/ch07_accuracy_check.py "
-                   f"--seeds {args.seeds}",
+                   f"--seeds {args.seeds}" + (
+                       " (models run side by side with --part, joined "
+                       "with --parts)" if args.parts else ""),
         "settings": {"seeds": args.seeds, "check_seed": ch07_model.SEED,
                      "train_values": ch07_model.TRAIN_VALUES,
                      "test_values": ch07_model.TEST_VALUES,

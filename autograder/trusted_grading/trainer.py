@@ -85,6 +85,8 @@ def run(job_folder, out_folder):
         np.save(os.path.join(out_folder, "p_eval.npy"),
                 greedy_decode(model, x_eval[0], **decode))
     result["cpu_seconds"] = time.process_time() - cpu_start
+    # The trainer's whole CPU time, Python's and TensorFlow's start too.
+    result["process_cpu_seconds"] = time.process_time()
     _write(out_folder, result)
 
 

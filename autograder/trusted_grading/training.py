@@ -58,7 +58,8 @@ class Outcome(NamedTuple):
     (then nothing else is set); ``too_long`` (CPU seconds) when the
     training passed its limit; else the outputs on the training and the
     evaluation inputs, ``parameters`` (all weights) and ``trainable``,
-    and ``cpu_seconds`` of the trainer.
+    ``cpu_seconds`` of the trainer's build, training and evaluation, and
+    ``process_cpu_seconds`` of the whole trainer (its start included).
     """
 
     refused: dict = None
@@ -68,6 +69,7 @@ class Outcome(NamedTuple):
     parameters: int = 0
     trainable: int = 0
     cpu_seconds: float = 0.0
+    process_cpu_seconds: float = 0.0
 
 
 class _DataFiles:
@@ -237,7 +239,8 @@ def _read(out, decoded=False):
         return Outcome(refused={"en": str(refused.get("en", ""))[:500],
                                 "es": str(refused.get("es", ""))[:500]})
     numbers = {key: result.get(key) for key in (
-        "parameters", "trainable", "cpu_seconds", "too_long")}
+        "parameters", "trainable", "cpu_seconds", "process_cpu_seconds",
+        "too_long")}
     if not all(v is None or isinstance(v, (int, float))
                for v in numbers.values()):
         raise TrainingFailed("crashed", "malformed result")
@@ -257,4 +260,6 @@ def _read(out, decoded=False):
     return Outcome(p_train=arrays["p_train"], p_eval=arrays["p_eval"],
                    parameters=int(numbers["parameters"]),
                    trainable=int(numbers["trainable"]),
-                   cpu_seconds=float(numbers["cpu_seconds"]))
+                   cpu_seconds=float(numbers["cpu_seconds"]),
+                   process_cpu_seconds=float(
+                       numbers["process_cpu_seconds"]))
