@@ -9,10 +9,18 @@ text column is 676 px wide in a 1280 px window and its body text is
 16 px, so a figure drawn at 100 dpi and at most 6.6 in wide is shown at
 its own size, and 12 pt text in it is 16.7 px on screen, as large as
 the body text.
+
+The book shows its figures through :func:`figure_png` (a page's first
+cell calls :func:`use_book_figures`): each figure is saved at twice its
+resolution, for high-density screens, and refused when a legend box
+covers a plotted line or point (:func:`legend_overlaps`).
 """
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.path import Path
+from matplotlib.transforms import Bbox
 
 #: Resolution of the book's figures: one pixel per CSS pixel.
 FIGURE_DPI = 100
@@ -138,3 +146,135 @@ def plot_histograms(samples, title="", xlabel="", ax=None, bins=40):
     ax.set(title=title, xlabel=xlabel)
     ax.legend(frameon=False)
     return ax
+
+
+class LegendOverDataError(ValueError):
+    """A figure's legend box covers a plotted line or point."""
+
+
+def _runs(points):
+    """The runs of finite rows of ``points``, shape (P, 2)."""
+    finite = np.isfinite(points).all(axis=1)
+    runs, start = [], None
+    for i, ok in enumerate(np.append(finite, False)):
+        if ok and start is None:
+            start = i
+        elif not ok and start is not None:
+            runs.append(points[start:i])
+            start = None
+    return runs
+
+
+def _covers(box, points, joined):
+    """Whether ``box`` holds any of ``points`` (display coordinates,
+    shape (P, 2)), or, when ``joined``, any segment between them."""
+    for run in _runs(points):
+        if joined and len(run) > 1:
+            if Path(run).intersects_bbox(box, filled=False):
+                return True
+        elif box.count_contains(run) > 0:
+            return True
+    return False
+
+
+def legend_overlaps(fig):
+    """Plotted lines and points that a legend box of ``fig`` covers.
+
+    The figure is drawn, then each legend's box (its frame, shown or
+    not) is compared in display coordinates with the lines (segments
+    and markers) and the scatter points of every axes, within the part
+    of the axes the box covers.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    list of str
+        One ``"legend [...] covers <label>"`` per covered artist.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    legends += list(fig.legends)
+    found = []
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        names = [t.get_text() for t in legend.get_texts()]
+        for ax in fig.axes:
+            area = Bbox.intersection(box, ax.bbox)
+            if area is None or area.width <= 0 or area.height <= 0:
+                continue
+            for line in ax.get_lines():
+                if not line.get_visible():
+                    continue
+                points = line.get_transform().transform(
+                    np.asarray(line.get_xydata(), dtype=float))
+                joined = line.get_linestyle() not in ("None", "", " ")
+                if _covers(area, points, joined):
+                    found.append(f"legend {names} covers line "
+                                 f"{line.get_label()!r}")
+            for collection in ax.collections:
+                offsets = np.asarray(collection.get_offsets(), dtype=float)
+                if not collection.get_visible() or offsets.size == 0:
+                    continue
+                points = collection.get_offset_transform().transform(
+                    offsets)
+                if _covers(area, points, joined=False):
+                    found.append(f"legend {names} covers points "
+                                 f"{collection.get_label()!r}")
+    return found
+
+
+def figure_png(fig):
+    """A figure as the book shows it: a PNG at twice ``fig``'s dpi.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    tuple of (bytes, dict)
+        The PNG and its display size in CSS pixels,
+        ``{"width": ..., "height": ...}`` (half the PNG's pixels).
+
+    Raises
+    ------
+    LegendOverDataError
+        When a legend box covers a plotted line or point.
+    """
+    overlaps = legend_overlaps(fig)
+    if overlaps:
+        raise LegendOverDataError("; ".join(overlaps))
+    from IPython.core.pylabtools import retina_figure
+
+    return retina_figure(fig, bbox_inches="tight")
+
+
+def use_book_figures(shell=None):
+    """Show this IPython session's figures through :func:`figure_png`.
+
+    Also applies :data:`BOOK_STYLE`. A figure that :func:`figure_png`
+    refuses becomes an error output of its cell, which fails the book's
+    build (``book/_ext/layout.py``).
+
+    Parameters
+    ----------
+    shell : IPython.core.interactiveshell.InteractiveShell, optional
+        The running shell when omitted.
+    """
+    if shell is None:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    plt.rcParams.update(BOOK_STYLE)
+    if shell is None:
+        return
+    # pyplot loads its backend with the first figure; the inline
+    # backend's set-up would then register its own PNG formatter over
+    # this one. Load it now.
+    plt.close(plt.figure())
+    formatter = shell.display_formatter.formatters["image/png"]
+    formatter.for_type(Figure, figure_png)

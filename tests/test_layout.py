@@ -163,6 +163,13 @@ SCROLL_BOXES = {
     "div.highlight pre": {"overflow-x": "auto"},
     "div.cell_output pre": {"overflow-x": "auto"},
     "span.math-punct": {"white-space": "nowrap"},
+    # Printed output wraps at the column; prose breaks long words.
+    "div.cell_output .output pre": {"white-space": "pre-wrap",
+                                    "overflow-wrap": "anywhere"},
+    "article.bd-article p": {"overflow-wrap": "anywhere"},
+    "article.bd-article code": {"overflow-wrap": "anywhere"},
+    # A table's row labels stay on one line.
+    "table.dataframe tbody th": {"white-space": "nowrap"},
 }
 
 

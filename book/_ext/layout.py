@@ -16,6 +16,10 @@
   chapter's exercise notebook (its first ``.ipynb`` section) instead.
   Their tooltips and icon labels, which the theme's own catalog leaves
   in English, are given in the site's language.
+- A code cell whose output is an error (a traceback, e.g. a figure that
+  ``rnn_course.plots.figure_png`` refused because its legend covers the
+  data) is a warning, so the build fails: ``allow_errors: false`` only
+  catches a cell that raises, not an error its display printed.
 """
 
 import posixpath
@@ -92,6 +96,17 @@ def link_images(app, doctree, docname):
         link.append(image)
 
 
+def refuse_error_outputs(app, doctree):
+    """Warn (fail the build) on every traceback a code cell printed."""
+    for block in doctree.findall(nodes.literal_block):
+        if "traceback" in block.get("classes", []):
+            last = block.astext().strip().splitlines()[-1:] or [""]
+            logger.warning(
+                f"a code cell printed an error: {last[0][:200]}",
+                location=block,
+            )
+
+
 #: The launch buttons' strings that sphinx-book-theme does not translate.
 LAUNCH_STRINGS = {
     "es": {
@@ -148,6 +163,7 @@ def setup(app):
     app.add_css_file("layout.css")
     app.add_post_transform(KeepPunctuationWithMath)
     app.connect("doctree-resolved", link_images)
+    app.connect("doctree-read", refuse_error_outputs)
     # After sphinx_book_theme has made the buttons (priority 501).
     app.connect("html-page-context", retarget_launch_buttons, priority=502)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,94 @@
+"""Numbers and run descriptions as the book writes them in each language.
+
+One convention per language, applied by :func:`number` wherever a page
+prints or glues a count:
+
+- thousands are grouped only in numbers of five digits or more
+  (``2000`` but ``10 000``), as the RAE and the SI brochure advise, so
+  that a year or a four-digit count is never split;
+- Spanish groups with a narrow no-break space (U+202F): thin, as the
+  RAE asks, and, unlike the breakable thin space U+2009, a number is
+  never broken across two lines; English groups with a comma;
+- both languages write the decimal point (the RAE recommends it, and
+  code prints it).
+
+:func:`record_text` says in the page's language what a bench record's
+descriptive fields (``machine``, ``optimizer``) say in English.
+"""
+
+import re
+
+#: The narrow no-break space that groups Spanish thousands.
+NARROW_NBSP = "\u202f"
+#: What groups the thousands, by language.
+SEPARATORS = {"es": NARROW_NBSP, "en": ","}
+#: Numbers with fewer digits than this are written ungrouped.
+GROUP_FROM_DIGITS = 5
+
+
+def number(value, lang, digits=None):
+    """``value`` written in ``lang``'s convention.
+
+    Parameters
+    ----------
+    value : int or float
+        An integer-valued number (a count) or any real number.
+    lang : {"es", "en"}
+    digits : int, optional
+        Decimals to write; by default none for an integer-valued
+        ``value`` and Python's shortest repr otherwise.
+
+    Returns
+    -------
+    str
+        E.g. ``number(25000, "es") == "25\\u202f000"``,
+        ``number(25000, "en") == "25,000"``,
+        ``number(0.81234, "en", digits=4) == "0.8123"``.
+    """
+    separator = SEPARATORS[lang]
+    value = value.item() if hasattr(value, "item") else value
+    if digits is None:
+        text = str(int(value)) if float(value).is_integer() else repr(
+            float(value))
+    else:
+        text = f"{float(value):.{digits}f}"
+    sign = "-" if text.startswith("-") else ""
+    whole, point, decimals = text.lstrip("-").partition(".")
+    if len(whole) >= GROUP_FROM_DIGITS:
+        groups = []
+        while whole:
+            groups.insert(0, whole[-3:])
+            whole = whole[:-3]
+        whole = separator.join(groups)
+    return f"{sign}{whole}{point}{decimals}"
+
+
+#: The English phrases of bench records' descriptions, by language.
+RECORD_PHRASES = {
+    "es": ((re.compile(r"\b(\d+) cores \(run on one\)"),
+            r"\1 núcleos (se usó uno)"),
+           (re.compile(r"\b1 core\b"), "1 núcleo"),
+           (re.compile(r"\b(\d+) cores\b"), r"\1 núcleos"),
+           (re.compile(r"\blearning rate\b"), "tasa de aprendizaje")),
+    "en": (),
+}
+
+
+def record_text(text, lang):
+    """A bench record's description (machine, optimiser) in ``lang``.
+
+    Parameters
+    ----------
+    text : str
+        E.g. ``"2 cores (run on one), x86_64"`` or
+        ``"RMSprop, learning rate 0.001"``.
+    lang : {"es", "en"}
+
+    Returns
+    -------
+    str
+        E.g. ``"2 núcleos (se usó uno), x86_64"`` in Spanish.
+    """
+    for pattern, replacement in RECORD_PHRASES[lang]:
+        text = pattern.sub(replacement, text)
+    return text
