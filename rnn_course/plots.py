@@ -13,17 +13,40 @@ the body text.
 The book shows its figures through :func:`figure_png` (a page's first
 cell calls :func:`use_book_figures`): each figure is saved at twice its
 resolution, for high-density screens, and refused when a legend box
-covers a plotted line or point (:func:`legend_overlaps`).
+covers a plotted line or point (:func:`legend_overlaps`) or a text
+spills out of its box (:func:`texts_out_of_boxes`). A figure of
+panels side by side also gets a phone version (:func:`phone_figure`):
+the same panels one per row, drawn for a phone's column, so that its
+text stays as large as on a laptop instead of shrinking to a third.
+The PNG carries it in a private chunk (:data:`PHONE_CHUNK`), which the
+book's build turns into a ``<picture>`` source for narrow screens
+(``book/_ext/layout.py``).
 """
+
+import pickle
+import struct
+import zlib
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.gridspec import GridSpec
 from matplotlib.path import Path
 from matplotlib.transforms import Bbox
 
 #: Resolution of the book's figures: one pixel per CSS pixel.
 FIGURE_DPI = 100
+#: The book saves its figures at this many pixels per CSS pixel, for
+#: high-density screens (:func:`figure_png`).
+PIXEL_DENSITY = 2
+#: Width of a figure's phone version, in inches at FIGURE_DPI: the text
+#: column of a 390 px wide phone is 358 px.
+PHONE_WIDTH = 3.4
+#: Height of each panel of a phone version, in inches.
+PHONE_PANEL_HEIGHT = 2.6
+#: Type of the PNG chunk that carries a figure's phone version (PNG
+#: rules: ancillary, private, safe to copy).
+PHONE_CHUNK = b"rnPh"
 #: Width of the book's text column, in inches at FIGURE_DPI.
 COLUMN_WIDTH = 6.6
 #: Size of every text in a figure, in points: the body text's 16 px.
@@ -152,6 +175,10 @@ class LegendOverDataError(ValueError):
     """A figure's legend box covers a plotted line or point."""
 
 
+class TextOutOfBoxError(ValueError):
+    """A figure's text spills out of the box drawn around it."""
+
+
 def _runs(points):
     """The runs of finite rows of ``points``, shape (P, 2)."""
     finite = np.isfinite(points).all(axis=1)
@@ -227,6 +254,46 @@ def legend_overlaps(fig):
     return found
 
 
+def texts_out_of_boxes(fig):
+    """Texts of ``fig`` that spill out of the box they sit in.
+
+    A text sits in a box (a patch of its axes, e.g. a ``FancyBboxPatch``
+    of a diagram) when its anchor point is inside the box; it spills
+    when its drawn extent, in display coordinates, passes the box's edge
+    by more than a pixel.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    list of str
+        One ``"text '...' spills out of its box"`` per text.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    found = []
+    for ax in fig.axes:
+        boxes = [patch.get_window_extent(renderer) for patch in ax.patches
+                 if patch.get_visible()]
+        for text in ax.texts:
+            if not text.get_visible() or not text.get_text().strip():
+                continue
+            anchor = text.get_transform().transform(text.get_position())
+            extent = text.get_window_extent(renderer)
+            for box in boxes:
+                if not box.contains(*anchor):
+                    continue
+                if (extent.x0 < box.x0 - 1 or extent.x1 > box.x1 + 1
+                        or extent.y0 < box.y0 - 1
+                        or extent.y1 > box.y1 + 1):
+                    found.append(f"text {text.get_text()!r} spills out "
+                                 "of its box")
+                break
+    return found
+
+
 def figure_png(fig):
     """A figure as the book shows it: a PNG at twice ``fig``'s dpi.
 
@@ -237,20 +304,128 @@ def figure_png(fig):
     Returns
     -------
     tuple of (bytes, dict)
-        The PNG and its display size in CSS pixels,
-        ``{"width": ..., "height": ...}`` (half the PNG's pixels).
+        The PNG and its display width in CSS pixels, ``{"width": ...}``
+        (the PNG's pixels over :data:`PIXEL_DENSITY`). No height: the
+        page scales the figure down to a narrow column, and a fixed
+        height would distort it.
 
     Raises
     ------
     LegendOverDataError
         When a legend box covers a plotted line or point.
+    TextOutOfBoxError
+        When a text spills out of the box drawn around it.
     """
     overlaps = legend_overlaps(fig)
     if overlaps:
         raise LegendOverDataError("; ".join(overlaps))
-    from IPython.core.pylabtools import retina_figure
+    spills = texts_out_of_boxes(fig)
+    if spills:
+        raise TextOutOfBoxError("; ".join(spills))
+    png = _png(fig)
+    width = struct.unpack(">I", png[16:20])[0]
+    phone = phone_figure(fig)
+    if phone is not None:
+        overlaps = legend_overlaps(phone)
+        if overlaps:
+            raise LegendOverDataError("phone version: "
+                                      + "; ".join(overlaps))
+        png = add_chunk(png, PHONE_CHUNK, _png(phone))
+        plt.close(phone)
+    return png, {"width": width // PIXEL_DENSITY}
 
-    return retina_figure(fig, bbox_inches="tight")
+
+def _png(fig):
+    """``fig`` as PNG bytes at PIXEL_DENSITY times its dpi, cropped."""
+    from IPython.core.pylabtools import print_figure
+
+    return print_figure(fig, fmt="png", bbox_inches="tight",
+                        dpi=PIXEL_DENSITY * fig.dpi)
+
+
+def phone_figure(fig):
+    """The phone version of a figure of panels side by side, or None.
+
+    A copy of ``fig`` whose grid panels are stacked one per row (in
+    reading order), each with its own tick labels (shared axes hide
+    them between panels side by side), :data:`PHONE_WIDTH` wide.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    matplotlib.figure.Figure or None
+        None when ``fig`` has no row of two panels or more.
+    """
+    specs = [ax.get_subplotspec() for ax in fig.axes]
+    if any(spec is None for spec in specs) or not specs:
+        return None
+    if max(spec.get_gridspec().ncols for spec in specs) < 2:
+        return None
+    copy = pickle.loads(pickle.dumps(fig))
+    axes = sorted(copy.axes, key=lambda ax: (
+        ax.get_subplotspec().rowspan.start,
+        ax.get_subplotspec().colspan.start))
+    grid = GridSpec(len(axes), 1, figure=copy)
+    for row, ax in enumerate(axes):
+        ax.set_subplotspec(grid[row, 0])
+        ax.tick_params(labelleft=True, labelbottom=True)
+    copy.set_layout_engine("constrained")
+    extra = 0.9 if copy.legends else 0.3
+    copy.set_size_inches(PHONE_WIDTH,
+                         PHONE_PANEL_HEIGHT * len(axes) + extra)
+    return copy
+
+
+def _chunk(kind, data):
+    """One PNG chunk: length, type, data and CRC."""
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data)))
+
+
+def add_chunk(png, kind, data):
+    """``png`` with a chunk of type ``kind`` before its end.
+
+    Parameters
+    ----------
+    png : bytes
+    kind : bytes, length 4
+    data : bytes
+
+    Returns
+    -------
+    bytes
+    """
+    end = png.rindex(b"IEND") - 4
+    return png[:end] + _chunk(kind, data) + png[end:]
+
+
+def split_chunk(png, kind):
+    """``png`` without its chunks of type ``kind``, and their data.
+
+    Parameters
+    ----------
+    png : bytes
+    kind : bytes, length 4
+
+    Returns
+    -------
+    tuple of (bytes, bytes or None)
+        The PNG left, and the data of the last such chunk (None when
+        there is none).
+    """
+    kept, found, at = [png[:8]], None, 8
+    while at < len(png):
+        length = struct.unpack(">I", png[at:at + 4])[0]
+        end = at + 12 + length
+        if png[at + 4:at + 8] == kind:
+            found = png[at + 8:at + 8 + length]
+        else:
+            kept.append(png[at:end])
+        at = end
+    return b"".join(kept), found
 
 
 def use_book_figures(shell=None):
