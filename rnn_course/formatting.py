@@ -12,11 +12,15 @@ prints or glues a count:
 - both languages write the decimal point (the RAE recommends it, and
   code prints it).
 
-:func:`record_text` says in the page's language what a bench record's
-descriptive fields (``machine``, ``optimizer``) say in English.
+:func:`use_book_numbers` makes a page's tables (pandas DataFrames) write
+their counts the same way (:func:`table_html`). :func:`record_text` says
+in the page's language what a bench record's descriptive fields
+(``machine``, ``optimizer``) say in English.
 """
 
 import re
+
+import numpy as np
 
 #: The narrow no-break space that groups Spanish thousands.
 NARROW_NBSP = "\u202f"
@@ -92,3 +96,59 @@ def record_text(text, lang):
     for pattern, replacement in RECORD_PHRASES[lang]:
         text = pattern.sub(replacement, text)
     return text
+
+
+def _is_count(values):
+    """Whether a table column holds counts: integers, some of them of
+    GROUP_FROM_DIGITS digits or more."""
+    numeric = np.asarray(values)
+    if numeric.dtype.kind not in "iuf":
+        return False
+    finite = numeric[np.isfinite(numeric)] if numeric.dtype.kind == "f" \
+        else numeric
+    if finite.size == 0 or not np.all(np.mod(finite, 1) == 0):
+        return False
+    return bool(np.abs(finite).max() >= 10 ** (GROUP_FROM_DIGITS - 1))
+
+
+def table_html(table, lang):
+    """HTML of a pandas DataFrame, its count columns written by
+    :func:`number`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    lang : {"es", "en"}
+
+    Returns
+    -------
+    str
+    """
+
+    def count(value):
+        return number(value, lang) if np.isfinite(value) else str(value)
+
+    formatters = {column: count for column in table.columns
+                  if _is_count(table[column])}
+    return table.to_html(formatters=formatters, border=1)
+
+
+def use_book_numbers(lang, shell=None):
+    """Show this IPython session's DataFrames through :func:`table_html`.
+
+    Parameters
+    ----------
+    lang : {"es", "en"}
+    shell : IPython.core.interactiveshell.InteractiveShell, optional
+        The running shell when omitted.
+    """
+    import pandas as pd
+
+    if shell is None:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters["text/html"]
+    formatter.for_type(pd.DataFrame, lambda table: table_html(table, lang))

@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from rnn_course.formatting import NARROW_NBSP, number, record_text
+from rnn_course.formatting import (
+    NARROW_NBSP,
+    number,
+    record_text,
+    table_html,
+)
 
 
 @pytest.mark.parametrize(("value", "lang", "digits", "expected"), [
@@ -33,3 +38,21 @@ def test_record_text_in_spanish():
     assert record_text("1 core, x86_64", "es") == "1 núcleo, x86_64"
     assert record_text("2 cores (run on one)", "en") == (
         "2 cores (run on one)")
+
+
+def test_tables_write_their_counts_in_the_language():
+    import pandas as pd
+
+    table = pd.DataFrame({"parameters": [5383681, 4129],
+                          "loss": [0.6466, 0.12345],
+                          "epochs": [20, 3],
+                          "weights": [1000051.0, np.nan]},
+                         index=["512-512-1", "4-4-1"])
+    html = table_html(table, "es")
+    assert f"<td>5{NARROW_NBSP}383{NARROW_NBSP}681</td>" in html
+    assert "<td>4129</td>" in html
+    assert f"<td>1{NARROW_NBSP}000{NARROW_NBSP}051</td>" in html
+    # Other columns as pandas writes them.
+    assert "<td>0.12345</td>" in html and "<td>20</td>" in html
+    assert "<td>5,383,681</td>" in table_html(table, "en")
+    assert 'class="dataframe"' in html
