@@ -18,6 +18,7 @@ in the page's language what a bench record's descriptive fields
 (``machine``, ``optimizer``) say in English.
 """
 
+import numbers
 import re
 
 import numpy as np
@@ -99,16 +100,22 @@ def record_text(text, lang):
 
 
 def _is_count(values):
-    """Whether a table column holds counts: integers, some of them of
-    GROUP_FROM_DIGITS digits or more."""
-    numeric = np.asarray(values)
-    if numeric.dtype.kind not in "iuf":
+    """Whether a table column holds counts: integers (missing values
+    aside), some of them of GROUP_FROM_DIGITS digits or more."""
+    present = [v for v in values
+               if isinstance(v, numbers.Real) and not isinstance(v, bool)
+               and np.isfinite(v)]
+    if not present or len(present) < sum(v is not None for v in values
+                                          if not _missing(v)):
         return False
-    finite = numeric[np.isfinite(numeric)] if numeric.dtype.kind == "f" \
-        else numeric
-    if finite.size == 0 or not np.all(np.mod(finite, 1) == 0):
+    if not all(float(v).is_integer() for v in present):
         return False
-    return bool(np.abs(finite).max() >= 10 ** (GROUP_FROM_DIGITS - 1))
+    return max(abs(v) for v in present) >= 10 ** (GROUP_FROM_DIGITS - 1)
+
+
+def _missing(value):
+    """Whether a table cell is empty (None or NaN)."""
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def table_html(table, lang):
@@ -126,7 +133,7 @@ def table_html(table, lang):
     """
 
     def count(value):
-        return number(value, lang) if np.isfinite(value) else str(value)
+        return str(value) if _missing(value) else number(value, lang)
 
     formatters = {column: count for column in table.columns
                   if _is_count(table[column])}

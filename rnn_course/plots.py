@@ -25,6 +25,7 @@ book's build turns into a ``<picture>`` source for narrow screens
 
 import pickle
 import struct
+import warnings
 import zlib
 
 import matplotlib.pyplot as plt
@@ -336,11 +337,17 @@ def figure_png(fig):
 
 
 def _png(fig):
-    """``fig`` as PNG bytes at PIXEL_DENSITY times its dpi, cropped."""
+    """``fig`` as PNG bytes at PIXEL_DENSITY times its dpi, cropped.
+
+    A warning while drawing (a layout that collapsed, a missing glyph)
+    is an error: the reader would see its result.
+    """
     from IPython.core.pylabtools import print_figure
 
-    return print_figure(fig, fmt="png", bbox_inches="tight",
-                        dpi=PIXEL_DENSITY * fig.dpi)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return print_figure(fig, fmt="png", bbox_inches="tight",
+                            dpi=PIXEL_DENSITY * fig.dpi)
 
 
 def phone_figure(fig):
@@ -362,7 +369,11 @@ def phone_figure(fig):
     specs = [ax.get_subplotspec() for ax in fig.axes]
     if any(spec is None for spec in specs) or not specs:
         return None
-    if max(spec.get_gridspec().ncols for spec in specs) < 2:
+    grids = {spec.get_gridspec() for spec in specs}
+    # One grid of panels: a colorbar (or an inset) has a grid of its own.
+    if len(grids) != 1 or type(next(iter(grids))) is not GridSpec:
+        return None
+    if next(iter(grids)).ncols < 2:
         return None
     copy = pickle.loads(pickle.dumps(fig))
     axes = sorted(copy.axes, key=lambda ax: (

@@ -165,6 +165,11 @@ def test_a_single_panel_has_no_phone_version():
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
     assert phone_figure(fig) is None
+    # Nor one with a colorbar (chapter 1's stripes): not two panels.
+    fig, ax = plt.subplots()
+    image = ax.imshow(np.eye(3))
+    fig.colorbar(image, ax=ax)
+    assert phone_figure(fig) is None
     png, _ = figure_png(fig)
     assert split_chunk(png, PHONE_CHUNK)[1] is None
 
@@ -188,3 +193,11 @@ def test_a_word_that_spills_out_of_its_box_is_found():
     assert texts_out_of_boxes(boxed_words(1.2)) == []
     with pytest.raises(TextOutOfBoxError, match="película"):
         figure_png(boxed_words(0.3))
+
+
+def test_a_figure_that_warns_while_drawn_is_refused():
+    fig, ax = plt.subplots(figsize=(1.0, 0.5), layout="constrained")
+    ax.set(title="a title far too long for so small a figure",
+           xlabel="x", ylabel="y")
+    with pytest.raises(UserWarning, match="constrained_layout"):
+        figure_png(fig)

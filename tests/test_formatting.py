@@ -46,7 +46,9 @@ def test_tables_write_their_counts_in_the_language():
     table = pd.DataFrame({"parameters": [5383681, 4129],
                           "loss": [0.6466, 0.12345],
                           "epochs": [20, 3],
-                          "weights": [1000051.0, np.nan]},
+                          "weights": [1000051.0, np.nan],
+                          "slides": [None, 117248],
+                          "names": ["a", "b"]},
                          index=["512-512-1", "4-4-1"])
     html = table_html(table, "es")
     assert f"<td>5{NARROW_NBSP}383{NARROW_NBSP}681</td>" in html
@@ -54,5 +56,7 @@ def test_tables_write_their_counts_in_the_language():
     assert f"<td>1{NARROW_NBSP}000{NARROW_NBSP}051</td>" in html
     # Other columns as pandas writes them.
     assert "<td>0.12345</td>" in html and "<td>20</td>" in html
+    assert f"<td>117{NARROW_NBSP}248</td>" in html
+    assert html.count("<td>NaN</td>") == 2
     assert "<td>5,383,681</td>" in table_html(table, "en")
     assert 'class="dataframe"' in html
