@@ -295,7 +295,7 @@ def search(browser, base, lang, query):
     page.wait_for_function(
         "() => { const s = document.querySelector("
         "'#search-results .search-summary');"
-        " return s && /\\\\d|ningun|no coincide|did not match/i"
+        " return s && /\\d|ningun|no coincide|did not match/i"
         ".test(s.textContent); }")
     summary = page.locator("#search-results .search-summary").inner_text()
     links = page.locator("#search-results ul.search li a").all_inner_texts()

@@ -1,35 +1,46 @@
-"""Sphinx extension: the Spanish site's search ignores accents.
+"""Sphinx extension: the Spanish site's search ignores missing accents.
 
 A student who types "retropropagacion" looks for "retropropagación".
-Sphinx indexes each word's stem (Snowball's Spanish stemmer, in Python
-when it builds the index, in JavaScript when the reader searches), and
-the two spellings have different stems. Here both sides drop the acute
-accent and the diaeresis before stemming (``fold``): the index built by
-:class:`FoldedSpanish`, and the query stemmed by the ``Stemmer`` that
-``language_data.js`` defines, which :data:`FOLD_JS` wraps once the site
-is written. The tilde of "ñ" stays: "año" and "ano" are different words.
+Sphinx indexes each word's stem, made by Snowball's Spanish stemmer:
+in Python (the ``snowballstemmer`` package) when it builds the index,
+and in JavaScript (Sphinx's own, older, copy) when the reader searches.
+Both stem "retropropagación" to "retropropag", but the JavaScript one
+leaves "retropropagacion" whole, so the query finds nothing.
+
+Once the site is written, :data:`ACCENTS_JS` wraps the ``Stemmer`` of
+its ``_static/language_data.js``: a query word whose stem is not in the
+index is tried again with an accent on each of its vowels in turn (a
+Spanish word carries at most one written accent, or a diaeresis on
+"u"), and the first of those stems that the index holds is searched
+for. A word that is in the index as typed is searched for as typed.
 """
 
-import unicodedata
 from pathlib import Path
 
-import sphinx.search
-from sphinx.search.es import SearchSpanish
-
-#: Combining marks that a query may leave out: acute accent, diaeresis.
-FOLDED_MARKS = {"\u0301", "\u0308"}
-
-#: Appended to ``_static/language_data.js``: the same folding, in the
-#: browser, before Sphinx's Spanish stemmer.
-FOLD_JS = """
-/* Accents folded before stemming (book/_ext/accents.py). */
+#: Appended to the Spanish site's ``_static/language_data.js``.
+ACCENTS_JS = """
+/* Words typed without their accent (book/_ext/accents.py). */
 Stemmer = (function (Base) {
+  const marks = {a: "\u00e1", e: "\u00e9", i: "\u00ed", o: "\u00f3",
+                 u: "\u00fa\u00fc"};
+  const indexed = function (stem) {
+    if (typeof Search === "undefined" || !Search._index) return true;
+    const index = Search._index;
+    return stem in index.terms || stem in index.titleterms;
+  };
   return function () {
     const base = new Base();
     this.stemWord = function (word) {
-      const folded = word.normalize("NFD").replace(/[\\u0301\\u0308]/g, "")
-        .normalize("NFC");
-      return base.stemWord(folded);
+      const plain = base.stemWord(word);
+      if (indexed(plain)) return plain;
+      for (let i = 0; i < word.length; i++) {
+        for (const mark of marks[word[i]] || "") {
+          const stem = base.stemWord(
+            word.slice(0, i) + mark + word.slice(i + 1));
+          if (indexed(stem)) return stem;
+        }
+      }
+      return plain;
     };
   };
 })(Stemmer);
@@ -37,22 +48,8 @@ Stemmer = (function (Base) {
 MARKER = "(book/_ext/accents.py)"
 
 
-def fold(word):
-    """``word`` without acute accents or diaereses ("ñ" stays)."""
-    decomposed = unicodedata.normalize("NFD", word)
-    kept = "".join(c for c in decomposed if c not in FOLDED_MARKS)
-    return unicodedata.normalize("NFC", kept)
-
-
-class FoldedSpanish(SearchSpanish):
-    """Sphinx's Spanish search, stemming each word without its accents."""
-
-    def stem(self, word):
-        return self.stemmer.stemWord(fold(word.lower()))
-
-
-def fold_queries(app, exception):
-    """Wrap the site's JavaScript stemmer in the same folding."""
+def accented_queries(app, exception):
+    """Wrap the Spanish site's JavaScript stemmer (once)."""
     if exception is not None or app.builder.format != "html":
         return
     if app.config.language != "es":
@@ -60,10 +57,9 @@ def fold_queries(app, exception):
     script = Path(app.outdir) / "_static" / "language_data.js"
     text = script.read_text("utf-8")
     if MARKER not in text:
-        script.write_text(text + FOLD_JS, "utf-8")
+        script.write_text(text + ACCENTS_JS, "utf-8")
 
 
 def setup(app):
-    sphinx.search.languages["es"] = FoldedSpanish
-    app.connect("build-finished", fold_queries)
+    app.connect("build-finished", accented_queries)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
