@@ -105,8 +105,7 @@ def _is_count(values):
     present = [v for v in values
                if isinstance(v, numbers.Real) and not isinstance(v, bool)
                and np.isfinite(v)]
-    if not present or len(present) < sum(v is not None for v in values
-                                          if not _missing(v)):
+    if not present or len(present) < sum(not _missing(v) for v in values):
         return False
     if not all(float(v).is_integer() for v in present):
         return False
@@ -114,7 +113,9 @@ def _is_count(values):
 
 
 def _missing(value):
-    """Whether a table cell is empty (None or NaN)."""
+    """Whether a table cell is empty (None, NaN or a blank string)."""
+    if isinstance(value, str):
+        return not value.strip()
     return value is None or (isinstance(value, float) and np.isnan(value))
 
 

@@ -48,7 +48,9 @@ def test_tables_write_their_counts_in_the_language():
                           "epochs": [20, 3],
                           "weights": [1000051.0, np.nan],
                           "slides": [None, 117248],
-                          "names": ["a", "b"]},
+                          "names": ["a", "b"],
+                          # Chapter 4: the slides' count, or nothing.
+                          "reported": [12864, ""]},
                          index=["512-512-1", "4-4-1"])
     html = table_html(table, "es")
     assert f"<td>5{NARROW_NBSP}383{NARROW_NBSP}681</td>" in html
@@ -58,5 +60,6 @@ def test_tables_write_their_counts_in_the_language():
     assert "<td>0.12345</td>" in html and "<td>20</td>" in html
     assert f"<td>117{NARROW_NBSP}248</td>" in html
     assert html.count("<td>NaN</td>") == 2
+    assert f"<td>12{NARROW_NBSP}864</td>" in html
     assert "<td>5,383,681</td>" in table_html(table, "en")
     assert 'class="dataframe"' in html
