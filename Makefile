@@ -64,11 +64,19 @@ test: book lint
 lint: $(INSTALLED)
 	$(BIN)/ruff check rnn_course autograder book tests solutions
 
-## Student: JupyterLab on the released notebooks, Validate button included.
+## Student: JupyterLab on the released notebooks, Validate button included,
+## nbgrader's instructor tools left out, in Spanish (LANG_LAB=es, the
+## default) or English (make lab LANG_LAB=en). rnn_course/lab.py writes
+## the lab's settings under .lab/<lang>/ (not in ~/.jupyter).
 ## In a container running as root: make lab LAB_FLAGS=--allow-root
 LAB_FLAGS ?=
+LANG_LAB ?= es
+LAB_DIR := $(abspath .lab/$(LANG_LAB))
 lab: $(INSTALLED)
-	$(BIN)/jupyter lab --notebook-dir=exercises $(LAB_FLAGS)
+	$(BIN)/python -m rnn_course.lab $(LAB_DIR) --lang $(LANG_LAB)
+	JUPYTER_CONFIG_DIR=$(LAB_DIR)/config \
+	JUPYTERLAB_SETTINGS_DIR=$(LAB_DIR)/settings \
+	  $(BIN)/jupyter lab --notebook-dir=exercises $(LAB_FLAGS)
 
 ## Instructor: regenerate exercises/ from solutions/.
 release: $(INSTALLED)

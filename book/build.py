@@ -29,6 +29,8 @@ HTML = BUILD / "html"
 LANGUAGES = {
     "es": {
         "title": "Redes neuronales recurrentes",
+        # The footer reads "Por <author>".
+        "author": "el curso abierto Redes neuronales recurrentes",
         "name": "Español",
         "choose": "Elige el idioma del curso",
         "search": "Buscar en el curso…",
@@ -39,6 +41,8 @@ LANGUAGES = {
     },
     "en": {
         "title": "Recurrent neural networks",
+        # The footer reads "By <author>".
+        "author": "the open course Recurrent neural networks",
         "name": "English",
         "choose": "Choose the language of the course",
         "search": "Search the course…",
@@ -54,6 +58,7 @@ def site_config(lang):
     """The shared ``_config.yml`` with this language's title and locale."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text("utf-8"))
     config["title"] = LANGUAGES[lang]["title"]
+    config["author"] = LANGUAGES[lang]["author"]
     config["sphinx"]["config"]["language"] = lang
     config["sphinx"]["config"].setdefault("html_theme_options", {})[
         "search_bar_text"] = LANGUAGES[lang]["search"]

@@ -10,9 +10,26 @@ width, and reads what the reader would meet:
     text column, with no scroll box of its own: neither it nor an
     ancestor inside the column scrolls horizontally (``overflow-x`` auto
     or scroll), so the part past the column is cut or widens the page.
+``page-width``
+    a page wider than the window (it scrolls sideways: on a phone, an
+    unbreakable word or a box that does not shrink), naming the element
+    that sticks out furthest.
+``clipped``
+    a display equation whose content is wider than its box, and no box
+    around it scrolls: the end of the formula is cut ("cor…").
+``scroll-cue``
+    a table that scrolls in its box (wider than the box) with no cue
+    that it does: the box has no shadow (``background-image``) at the
+    edge that hides more.
 ``figure``
     a figure shown below ``MIN_FIGURE_SCALE`` of its drawn width (at the
-    laptop width only), or an image that did not load.
+    laptop width only), its text shown smaller than
+    ``MIN_FIGURE_TEXT_PX`` (at any width; the figure's text is drawn at
+    ``FIGURE_TEXT_PX``), or an image that did not load. A figure's drawn
+    width is the CSS width the page gives it (``style="width: ..."``,
+    saved at twice as many pixels), else its pixel width; the phone
+    version of a figure (``<picture>``) says its own in
+    ``data-phone-width``.
 ``language``
     an interface string of the other language (:data:`INTERFACE`) in the
     visible text of the theme's chrome (outside the article) or in a
@@ -43,13 +60,22 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from rnn_course.plots import FIGURE_DPI, FONT_SIZE
+
 #: The two widths of the window, in CSS pixels: a laptop and a phone.
 WIDTHS = (1280, 390)
-LAPTOP = 1280
+LAPTOP, PHONE = WIDTHS
 #: Height of the window (what a screenshot that is not full-page shows).
 HEIGHT = 900
 #: A figure is legible when shown at least at this share of its width.
 MIN_FIGURE_SCALE = 0.8
+#: Size of the text in the book's figures when shown at their drawn
+#: width, in CSS pixels: rnn_course.plots.FONT_SIZE points at FIGURE_DPI.
+FIGURE_TEXT_PX = FONT_SIZE / 72 * FIGURE_DPI
+#: Smallest legible figure text, in CSS pixels: half the body text's
+#: 16 px (a reader of the phone pages met 6 to 7 px in the multi-panel
+#: figures).
+MIN_FIGURE_TEXT_PX = 8
 #: Chromium's switches for a headless run with no network of its own.
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
          "--no-first-run", "--disable-background-networking",
@@ -176,7 +202,8 @@ def chromium():
 
 #: What runs in the page once it has loaded and MathJax has typeset:
 #: returns [kind, element, value] triples. Its argument is
-#: {laptop, minScale, interface: {lang: [strings]}}.
+#: {laptop, minScale, figureTextPx, minTextPx, interface: {lang:
+#: [strings]}, misspelt}.
 INSPECT_JS = r"""
 (options) => {
   const found = [];
@@ -220,20 +247,95 @@ INSPECT_JS = r"""
     }
   }
 
-  // Figures shown smaller than drawn (laptop width), images not loaded.
+  // Figures shown smaller than drawn (laptop width), figure text too
+  // small to read (any width), images not loaded.
   for (const img of column.querySelectorAll('img')) {
     if (!img.complete || img.naturalWidth === 0) {
       found.push(['figure', describe(img), 'did not load']);
       continue;
     }
-    if (!options.laptop) continue;
     const shown = img.getBoundingClientRect().width;
     if (shown === 0) continue;
-    const scale = shown / img.naturalWidth;
-    if (scale < options.minScale) {
+    const phone = img.dataset.phoneWidth && img.currentSrc
+      && img.currentSrc.endsWith('-phone.png');
+    const drawn = phone ? parseFloat(img.dataset.phoneWidth)
+      : (parseFloat(img.style.width) || img.naturalWidth);
+    const scale = shown / drawn;
+    if (options.laptop && scale < options.minScale) {
       found.push(['figure', describe(img),
                   `shown at ${scale.toFixed(2)} of its ` +
-                  `${img.naturalWidth} px`]);
+                  `${Math.round(drawn)} px`]);
+    }
+    // Content figures only (an icon of the theme has no text).
+    if (img.closest('div.cell_output, figure')
+        && options.figureTextPx * scale < options.minTextPx) {
+      found.push(['figure', describe(img),
+                  `text shown at ${(options.figureTextPx * scale)
+                    .toFixed(1)} px (drawn ${Math.round(drawn)} px ` +
+                  `wide, shown ${Math.round(shown)} px)`]);
+    }
+  }
+
+  // A page wider than the window: the element that sticks out most.
+  const pageWidth = document.documentElement.scrollWidth;
+  if (pageWidth > window.innerWidth + 1) {
+    let worst = null;
+    let right = window.innerWidth + 1;
+    for (const el of document.body.querySelectorAll('*')) {
+      const box = el.getBoundingClientRect();
+      if (box.width === 0 || box.right <= right) continue;
+      let contained = false;
+      for (let node = el.parentElement; node && node !== document.body;
+           node = node.parentElement) {
+        const style = getComputedStyle(node);
+        if (style.position === 'fixed'
+            || ['auto', 'scroll', 'hidden', 'clip']
+              .includes(style.overflowX)) {
+          contained = true;
+          break;
+        }
+      }
+      if (!contained) {
+        worst = el;
+        right = box.right;
+      }
+    }
+    found.push(['page-width', worst ? describe(worst) : 'html',
+                `page is ${pageWidth} px wide in a ` +
+                `${window.innerWidth} px window`]);
+  }
+
+  // Display equations cut at the edge of a box that does not scroll.
+  // The first box around the formula that is narrower than it decides:
+  // it scrolls, or it cuts.
+  for (const el of column.querySelectorAll(
+      'mjx-container[display="true"]')) {
+    const content = el.scrollWidth;
+    for (let node = el; node && node !== column.parentElement;
+         node = node.parentElement) {
+      if (node.clientWidth + 1 >= content) continue;
+      if (scrolls(node)) break;
+      if (['hidden', 'clip'].includes(getComputedStyle(node).overflowX)) {
+        found.push(['clipped', describe(el),
+                    `${content} px of formula in a ${node.clientWidth} ` +
+                    'px box that does not scroll']);
+        break;
+      }
+    }
+  }
+
+  // Tables that scroll in their box without a cue that they do.
+  for (const table of column.querySelectorAll('table')) {
+    for (let node = table.parentElement; node && node !== column;
+         node = node.parentElement) {
+      if (!scrolls(node)) continue;
+      if (node.scrollWidth > node.clientWidth + 1
+          && !getComputedStyle(node).backgroundImage.includes('gradient')) {
+        found.push(['scroll-cue', describe(table),
+                    `${node.scrollWidth} px in a ${node.clientWidth} px ` +
+                    'box with no scroll cue']);
+      }
+      break;
     }
   }
 
@@ -356,6 +458,8 @@ def inspect(browser, base, paths, widths=WIDTHS, screenshots=None):
         page.on("pageerror", lambda error: record(
             "console", "uncaught error", str(error)))
         options = {"laptop": width == LAPTOP, "minScale": MIN_FIGURE_SCALE,
+                   "figureTextPx": FIGURE_TEXT_PX,
+                   "minTextPx": MIN_FIGURE_TEXT_PX,
                    "interface": {k: list(v) for k, v in INTERFACE.items()},
                    "misspelt": {k: list(v) for k, v in MISSPELT.items()}}
         for path in paths:

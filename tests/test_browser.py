@@ -23,6 +23,7 @@ import pytest
 from browser import (
     INSTALL,
     LAPTOP,
+    PHONE,
     WIDTHS,
     chromium,
     chromium_path,
@@ -33,7 +34,8 @@ from browser import (
 from conftest import LANGS, ROOT
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-KINDS = ("overflow", "figure", "language", "mathjax", "request", "console")
+KINDS = ("overflow", "page-width", "clipped", "scroll-cue", "figure",
+         "language", "mathjax", "request", "console")
 CHAPTER = re.compile(r"^(?P<lang>es|en)/book/(?P=lang)/(?P<name>\d\d-[^/]+)"
                      r"\.html$")
 
@@ -125,6 +127,13 @@ PAGE = """<!DOCTYPE html>
 SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="{0}" height="50">'
        '<rect width="{0}" height="50" fill="teal"/></svg>')
 MATHJAX = '<script src="mathjax/tex-chtml.js"></script>'
+LONG_PATH = ("exercises/01-embeddings-activations-es/"
+             "01-embeddings-activations.ipynb")
+#: A scroll box's cue, as the book's stylesheet draws it (a shadow).
+CUE = ("background: radial-gradient(farthest-side at 100% 50%, "
+       "rgba(0,0,0,.3), transparent) right center / 1rem 100% no-repeat")
+LONG_FORMULA = ("\\[" + " + ".join(f"x_{{{{{i}}}}}" for i in range(1, 30))
+                + "\\]")
 WIDE = '<table style="width: 900px"><tr><td>a</td><td>b</td></tr></table>'
 
 #: name: (language, head, body); the clean page has none of the problems.
@@ -133,7 +142,7 @@ PLANTED = {
 <h1>Limpio <a class="headerlink" href="#" title="Enlace a este encabezado"
 >#</a></h1>
 <p lang="en"><a href="#" title="next page">Read in English</a></p>
-<div style="overflow-x: auto">{WIDE}</div>
+<div style="overflow-x: auto; {CUE}">{WIDE}</div>
 <div class="math" style="overflow-x: auto">\\[
 x_1 + x_2 + x_3 + x_4 + x_5 + x_6 + x_7 + x_8 + x_9 + x_{{10}}
 + x_{{11}} + x_{{12}} + x_{{13}} + x_{{14}} + x_{{15}} + x_{{16}}
@@ -146,7 +155,7 @@ x_1 + x_2 + x_3 + x_4 + x_5 + x_6 + x_7 + x_8 + x_9 + x_{{10}}
 """),
     "wide-table": ("es", "", f"<p>Una tabla.</p>{WIDE}"),
     "shrunk-figure": ("es", "", '<img src="large.svg" alt="Franja" '
-                      'style="width: 500px">'),
+                      'style="width: 1000px; max-width: 100%">'),
     "english-tooltip": ("es", "",
                         '<button title="Toggle primary sidebar">≡</button>'),
     "spanish-label": ("en", "",
@@ -160,11 +169,50 @@ x_1 + x_2 + x_3 + x_4 + x_5 + x_6 + x_7 + x_8 + x_9 + x_{{10}}
                       '<div class="math">\\[x^1^2\\]</div>'),
     "mathjax-missing": ("es", "",
                         '<p><span class="math">\\(x_t\\)</span></p>'),
+    "table-without-cue": ("es", "",
+                          f'<div style="overflow-x: auto">{WIDE}</div>'),
+    # Narrower than the column, wider than its box, which cuts it.
+    "clipped-math": ("es", MATHJAX, '<div class="math" style="overflow: '
+                     'hidden; width: 300px">\\[' + " + ".join(
+                         f"x_{{{i}}}" for i in range(1, 14)) + "\\]</div>"),
 }
+#: Pages read at the phone's width (in a fluid column): name: (language,
+#: head, body).
+PHONE_PLANTED = {
+    "phone-clean": ("es", MATHJAX, f"""
+<p>Una ruta que se parte: <code style="overflow-wrap: anywhere;
+  white-space: normal">{LONG_PATH}</code></p>
+<div class="math" style="overflow-x: auto">{LONG_FORMULA}</div>
+<div style="overflow-x: auto; {CUE}">{WIDE}</div>
+<div class="cell_output"><img src="small.svg" alt="Una franja"
+  style="width: 300px"></div>
+"""),
+    # Sphinx writes inline code as <span class="pre">, which does not
+    # wrap.
+    "long-path": ("es", "", '<p>Abre <code style="white-space: nowrap">'
+                  f"{LONG_PATH}</code></p>"),
+    # Many narrow panels side by side: 1000 px drawn, shown ~350 px.
+    "multi-panel-figure": ("es", "", '<div class="cell_output"><img '
+                           'src="large.svg" alt="Seis paneles" style="'
+                           'width: 1000px; max-width: 100%; height: auto">'
+                           "</div>"),
+}
+PHONE_PAGE = """<!DOCTYPE html>
+<html lang="{lang}">
+<head><meta charset="utf-8"><meta name="viewport"
+  content="width=device-width, initial-scale=1"><title>planted</title>
+{head}</head>
+<body style="margin: 0">
+<article class="bd-article" style="padding: 0 16px">
+{body}
+</article>
+</body>
+</html>
+"""
 #: name: the one problem expected (kind, part of the element, of the value).
 EXPECTED = {
     "wide-table": ("overflow", "table", "900 px wide in a 600 px column"),
-    "shrunk-figure": ("figure", "img", "shown at 0.50 of its 1000 px"),
+    "shrunk-figure": ("figure", "img", "shown at 0.60 of its 1000 px"),
     "english-tooltip": ("language", "button",
                         'title="Toggle primary sidebar"'),
     "spanish-label": ("language", "nav",
@@ -175,10 +223,19 @@ EXPECTED = {
     "page-error": ("console", "uncaught error", "planted"),
     "mathjax-error": ("mathjax", "merror", "Double exponent"),
     "mathjax-missing": ("mathjax", "span.math", "not typeset"),
+    "table-without-cue": ("scroll-cue", "table",
+                          "900 px in a 600 px box with no scroll cue"),
+    "clipped-math": ("clipped", "mjx-container",
+                     "box that does not scroll"),
+    "long-path": ("page-width", "code", "px window"),
+    "multi-panel-figure": ("figure", "img", "text shown at 6.0 px"),
 }
 
 
 def planted_html(name):
+    if name in PHONE_PLANTED:
+        lang, head, body = PHONE_PLANTED[name]
+        return PHONE_PAGE.format(lang=lang, head=head, body=body)
     lang, head, body = PLANTED[name]
     page = PAGE.format(lang=lang, head=head, body=body)
     if name == "english-chrome":
@@ -192,7 +249,7 @@ def planted_html(name):
 def planted(browser, tmp_path_factory):
     """{page name: problems found} for the pages of PLANTED."""
     folder = tmp_path_factory.mktemp("planted")
-    for name in PLANTED:
+    for name in [*PLANTED, *PHONE_PLANTED]:
         (folder / f"{name}.html").write_text(planted_html(name), "utf-8")
     (folder / "small.svg").write_text(SVG.format(400), "utf-8")
     (folder / "large.svg").write_text(SVG.format(1000), "utf-8")
@@ -200,14 +257,17 @@ def planted(browser, tmp_path_factory):
     source = Path(spec.submodule_search_locations[0]) / "static/mathjax/es5"
     (folder / "mathjax").symlink_to(source, target_is_directory=True)
     paths = [f"{name}.html" for name in PLANTED]
+    phone_paths = [f"{name}.html" for name in PHONE_PLANTED]
     with serve(folder) as base:
         problems = inspect(browser, base, paths, widths=(LAPTOP,))
+        problems += inspect(browser, base, phone_paths, widths=(PHONE,))
     return {name: [p for p in problems if p.page == f"{name}.html"]
-            for name in PLANTED}
+            for name in [*PLANTED, *PHONE_PLANTED]}
 
 
-def test_a_clean_page_reports_nothing(planted):
-    assert planted["clean"] == [], [str(p) for p in planted["clean"]]
+@pytest.mark.parametrize("name", ["clean", "phone-clean"])
+def test_a_clean_page_reports_nothing(planted, name):
+    assert planted[name] == [], [str(p) for p in planted[name]]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -222,3 +282,37 @@ def test_each_detector_finds_exactly_the_planted_problem(planted, name):
 
 def test_every_detector_is_planted():
     assert {kind for kind, _, _ in EXPECTED.values()} == set(KINDS)
+
+
+# --- Search on the Spanish site (book/_ext/accents.py, book/locales) -------
+
+def search(browser, base, lang, query):
+    """(summary message, result links) of the site's search page."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{base}{lang}/search.html?q={query}", wait_until="load")
+    page.wait_for_function(
+        "() => { const s = document.querySelector("
+        "'#search-results .search-summary');"
+        " return s && /\\d|ningun|no coincide|did not match/i"
+        ".test(s.textContent); }")
+    summary = page.locator("#search-results .search-summary").inner_text()
+    links = page.locator("#search-results ul.search li a").all_inner_texts()
+    context.close()
+    return summary.strip(), links
+
+
+def test_spanish_search_finds_words_typed_without_accents(browser,
+                                                          built_html):
+    with serve(built_html) as base:
+        plain, plain_links = search(browser, base, "es", "retropropagacion")
+        accented, accented_links = search(browser, base, "es",
+                                          "retropropagación")
+        none, _ = search(browser, base, "es", "zxqwv")
+    assert accented_links, accented
+    assert sorted(plain_links) == sorted(accented_links), plain
+    assert re.fullmatch(r"Búsqueda terminada\. Páginas que coinciden: "
+                        r"\d+\.", plain), plain
+    assert none == ("Tu búsqueda no coincide con ninguna página. Revisa "
+                    "que todas las palabras estén bien escritas."), none

@@ -18,6 +18,7 @@ import io
 import re
 import sys
 import tokenize
+from html.parser import HTMLParser
 
 import pytest
 import yaml
@@ -462,3 +463,131 @@ def test_the_first_cell_imports_numpy_and_runs_with_the_course():
         code = compile(imports_cell(path), str(path), "exec")
         exec(code, namespace)  # noqa: S102 -- our own notebooks
         assert "np" in namespace
+
+
+# --- The built Spanish site: no English labels, one number convention ----
+
+#: What the bench records and the theme write in English, and a Spanish
+#: page must not show: the models' names, the optimiser, the machine, the
+#: footer's author. Matched as words, outside code and math.
+ENGLISH_LABELS = re.compile(
+    r"\b(early stopping|recurrent dropout|fine-tuned|average pooling|"
+    r"long T|no mask|learning rate|run on one|cores|RNN course)\b")
+#: Thousands grouped with commas ("10,000"): a Spanish reader takes
+#: "2,000" for two.
+COMMA_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
+#: A count of five digits or more written without grouping ("5383681").
+UNGROUPED = re.compile(r"(?<![\d.,\u202f\w-])\d{5,}(?![\d\w-]|\.\d)")
+
+
+class PageText(HTMLParser):
+    """The visible text of a built page, each piece with where it is:
+    ``prose`` (paragraphs, list items, headings, captions, the footer),
+    ``table`` (cells) or ``output`` (text printed by a code cell). The
+    code of code cells, inline code, math, scripts and styles are left
+    out."""
+
+    SKIP_TAGS = {"script", "style", "code", "template", "noscript"}
+    SKIP_CLASSES = {"cell_input", "math", "highlight"}
+    BLOCKS = {"p": "prose", "li": "prose", "h1": "prose", "h2": "prose",
+              "h3": "prose", "figcaption": "prose", "footer": "prose",
+              "td": "table", "th": "table", "pre": "output"}
+    VOID = {"br", "img", "input", "meta", "link", "hr", "source", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.pieces = [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        classes = set((dict(attrs).get("class") or "").split())
+        skip = tag in self.SKIP_TAGS or bool(classes & self.SKIP_CLASSES)
+        self.stack.append((tag, skip, self.BLOCKS.get(tag)))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                return
+
+    def handle_data(self, data):
+        if not data.strip() or any(skip for _, skip, _ in self.stack):
+            return
+        kinds = [kind for _, _, kind in self.stack if kind]
+        if kinds:
+            self.pieces.append((kinds[-1], data))
+
+
+def page_text(html):
+    """[(kind, text)] of a built page (see :class:`PageText`)."""
+    parser = PageText()
+    parser.feed(html)
+    return parser.pieces
+
+
+def english_labels(pieces):
+    """English labels of ``ENGLISH_LABELS`` in a Spanish page's text."""
+    return [match.group() for _, text in pieces
+            for match in ENGLISH_LABELS.finditer(text)]
+
+
+def misgrouped_numbers(pieces, lang):
+    """Numbers against the page language's convention: comma thousands
+    on a Spanish page; ungrouped counts of five digits or more in prose
+    and tables (printed output also holds seeds, paths and commands)."""
+    found = []
+    for kind, text in pieces:
+        if lang == "es":
+            found += COMMA_THOUSANDS.findall(text)
+        if kind in ("prose", "table"):
+            found += UNGROUPED.findall(text)
+    return found
+
+
+def test_the_label_and_number_detectors_find_planted_cases():
+    planted = page_text(
+        '<div class="cell_input"><pre>dense["512-512-1 + early stopping"]'
+        " 10,000 123456</pre></div>"
+        '<p>Con <span class="math">\\(10000\\)</span> y <code>60000</code>'
+        " reseñas, el 512-512-1 + early stopping gana.</p>"
+        "<table><tr><th>GRU + dropout + recurrent dropout</th>"
+        "<td>5383681</td><td>5\u202f383\u202f681</td></tr></table>"
+        '<div class="cell_output"><pre>RMSprop, learning rate 0.001, '
+        "2,000 reseñas, seed 20261203</pre></div>"
+        "<footer><p>Por RNN course</p></footer>")
+    assert english_labels(planted) == [
+        "early stopping", "recurrent dropout", "learning rate",
+        "RNN course"]
+    assert misgrouped_numbers(planted, "es") == ["5383681", "2,000"]
+    assert misgrouped_numbers(planted, "en") == ["5383681"]
+    clean = page_text("<p>Con 10\u202f000 reseñas de 2026-12-03, versión "
+                      "3.15.1, exactitud 0.80034 y 2000 palabras.</p>"
+                      "<p>With 10,000 reviews.</p>")
+    assert misgrouped_numbers(clean[:1], "es") == []
+    assert misgrouped_numbers(clean[1:], "en") == []
+    assert english_labels(clean[:1]) == []
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_built_pages_write_numbers_in_their_language(built_html, lang):
+    pages = sorted((built_html / lang).glob("book/**/*.html"))
+    assert len(pages) >= 6
+    found = {}
+    for page in pages:
+        numbers = misgrouped_numbers(
+            page_text(page.read_text("utf-8")), lang)
+        if numbers:
+            found[page.name] = numbers
+    assert not found, found
+
+
+def test_spanish_pages_show_no_english_labels(built_html):
+    pages = sorted((built_html / "es").glob("book/**/*.html"))
+    assert len(pages) >= 6
+    found = {}
+    for page in pages:
+        labels = english_labels(page_text(page.read_text("utf-8")))
+        if labels:
+            found[page.name] = sorted(set(labels))
+    assert not found, found

@@ -17,13 +17,17 @@ labels, myst-nb's "Toggle hidden content"). This extension:
 - once the pages are written, gives the strings that no catalog reaches
   in the site's language: every ``title``, ``aria-label`` or
   ``data-bs-title`` attribute whose whole value is an English string of
-  those catalogs.
+  those catalogs; and the messages of the search page, which Sphinx
+  reads from ``_static/translations.js`` (made from its own catalog
+  only): each message of that file that ``book/locales`` translates
+  takes that translation.
 
 A site whose language has no folder under ``book/locales/`` (English)
 is left as the theme writes it.
 """
 
 import html
+import json
 import re
 from pathlib import Path
 
@@ -85,6 +89,26 @@ def translate_attributes(text, strings):
     return ATTRIBUTE.sub(replace, text)
 
 
+#: ``_static/translations.js``: one call with a JSON object.
+TRANSLATIONS_JS = re.compile(
+    r"\A(\s*Documentation\.addTranslations\()(.*)(\);\s*)\Z", re.S)
+
+
+def translate_script(text, strings):
+    """``translations.js`` (its text) with each message of ``strings``
+    that it holds given the translation of ``strings``."""
+    match = TRANSLATIONS_JS.match(text)
+    if match is None:
+        raise ValueError("translations.js: not one addTranslations() call")
+    data = json.loads(match.group(2))
+    messages = data["messages"]
+    for english in messages:
+        if english in strings:
+            messages[english] = strings[english]
+    return (match.group(1) + json.dumps(data, indent=4, ensure_ascii=False)
+            + match.group(3))
+
+
 def translate_pages(app, exception):
     """Translate the attributes that no catalog reached, in every page."""
     if exception is not None or app.builder.format != "html":
@@ -97,6 +121,10 @@ def translate_pages(app, exception):
         translated = translate_attributes(text, strings)
         if translated != text:
             page.write_text(translated, "utf-8")
+    script = Path(app.outdir) / "_static" / "translations.js"
+    if script.exists():
+        script.write_text(
+            translate_script(script.read_text("utf-8"), strings), "utf-8")
 
 
 def setup(app):

@@ -16,10 +16,21 @@
   chapter's exercise notebook (its first ``.ipynb`` section) instead.
   Their tooltips and icon labels, which the theme's own catalog leaves
   in English, are given in the site's language.
+- A figure whose PNG carries a phone version (panels side by side,
+  stacked one per row by ``rnn_course.plots.figure_png``) is shown
+  through ``<picture>``: below :data:`PHONE_MEDIA`'s width, the phone
+  version (``<name>-phone.png`` next to it in ``_images/``), taken out
+  of the PNG once the site is written.
+- A code cell whose output is an error (a traceback, e.g. a figure that
+  ``rnn_course.plots.figure_png`` refused because its legend covers the
+  data) is a warning, so the build fails: ``allow_errors: false`` only
+  catches a cell that raises, not an error its display printed.
 """
 
+import html
 import posixpath
 import re
+import struct
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,6 +38,8 @@ from docutils import nodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.osutil import relative_uri
+
+from rnn_course.plots import PHONE_CHUNK, PIXEL_DENSITY, split_chunk
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +105,78 @@ def link_images(app, doctree, docname):
         link.append(image)
 
 
+#: When a figure's phone version replaces it: a window as narrow as a
+#: phone's (Bootstrap's "small" breakpoint, which the theme uses).
+PHONE_MEDIA = "(max-width: 540px)"
+#: An image of the site's ``_images/`` folder in a written page.
+IMAGE_TAG = re.compile(
+    r'<img\b(?P<before>[^>]*?)\bsrc="(?P<folder>[^"]*_images/)'
+    r'(?P<name>[^"/]+)\.png"(?P<after>[^>]*?)\s*/?>')
+
+
+def extract_phone_versions(folder):
+    """Write each PNG's phone version of ``folder`` next to it; return
+    {file stem: phone version's width in CSS pixels}."""
+    widths = {}
+    for path in sorted(Path(folder).glob("*.png")):
+        if path.stem.endswith("-phone"):
+            continue
+        png, phone = split_chunk(path.read_bytes(), PHONE_CHUNK)
+        if phone is None:
+            continue
+        path.write_bytes(png)
+        path.with_name(f"{path.stem}-phone.png").write_bytes(phone)
+        pixels = struct.unpack(">I", phone[16:20])[0]
+        widths[path.stem] = pixels // PIXEL_DENSITY
+    return widths
+
+
+def picture_tags(text, widths):
+    """``text`` (a page's HTML) with each image of ``widths`` in a
+    ``<picture>`` whose phone source is its phone version."""
+
+    def replace(match):
+        name = match["name"]
+        if name not in widths:
+            return match.group()
+        phone = html.escape(f"{match['folder']}{name}-phone.png")
+        return (f'<picture><source media="{PHONE_MEDIA}" '
+                f'srcset="{phone}">'
+                f'<img{match["before"]}src="{match["folder"]}{name}.png"'
+                f'{match["after"]} data-phone-width="{widths[name]}" />'
+                "</picture>")
+
+    return IMAGE_TAG.sub(replace, text)
+
+
+def show_phone_versions(app, exception):
+    """Give the figures that have one their phone version."""
+    if exception is not None or app.builder.format != "html":
+        return
+    widths = extract_phone_versions(Path(app.outdir) / "_images")
+    if not widths:
+        return
+    for page in Path(app.outdir).glob("**/*.html"):
+        text = page.read_text("utf-8")
+        changed = picture_tags(text, widths)
+        if changed != text:
+            page.write_text(changed, "utf-8")
+
+
+def error_outputs(doctree):
+    """The tracebacks that code cells printed (myst-nb's error outputs)."""
+    return [block for block in doctree.findall(nodes.literal_block)
+            if "traceback" in block.get("classes", [])]
+
+
+def refuse_error_outputs(app, doctree):
+    """Warn (fail the build) on every traceback a code cell printed."""
+    for block in error_outputs(doctree):
+        last = block.astext().strip().splitlines()[-1:] or [""]
+        logger.warning(f"a code cell printed an error: {last[0][:200]}",
+                       location=block)
+
+
 #: The launch buttons' strings that sphinx-book-theme does not translate.
 LAUNCH_STRINGS = {
     "es": {
@@ -148,6 +233,8 @@ def setup(app):
     app.add_css_file("layout.css")
     app.add_post_transform(KeepPunctuationWithMath)
     app.connect("doctree-resolved", link_images)
+    app.connect("doctree-read", refuse_error_outputs)
+    app.connect("build-finished", show_phone_versions)
     # After sphinx_book_theme has made the buttons (priority 501).
     app.connect("html-page-context", retarget_launch_buttons, priority=502)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
