@@ -302,13 +302,12 @@ REFUSED = [
     (mse_loss, "binary cross-entropy", "entropía cruzada binaria"),
     (random_embedding, "no Embedding layer of the model holds it",
      "ninguna capa Embedding del modelo la contiene"),
-    (rows_off_by_one, "only an Embedding holding the embedding_matrix",
-     "solo puede congelarse un Embedding que contenga la "
-     "embedding_matrix"),
+    (rows_off_by_one, "or exactly the embedding_matrix given",
+     "o exactamente la embedding_matrix dada"),
     (trainable_embedding, "must be frozen", "debe estar congelado"),
     (no_metric, "metrics=[\"accuracy\"]", "metrics=[\"accuracy\"]"),
-    (memorised_test_part, "Constant initialiser may hold a number only",
-     "solo puede tener un número"),
+    (memorised_test_part, "or exactly the embedding_matrix given",
+     "o exactamente la embedding_matrix dada"),
 ]
 
 

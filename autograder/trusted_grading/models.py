@@ -222,6 +222,13 @@ def Initializer(value, where):
         value = {"class_name": _SNAKE[value], "config": {}}
     name, config = _object(value, where)
     if name == "Constant" and isinstance(config.get("value"), dict):
+        if str(where[0]).startswith("Embedding("):
+            raise _bad(where, "a Constant initialiser may hold a number "
+                       "only, or exactly the embedding_matrix given to the "
+                       "function: this matrix is neither",
+                       "un inicializador Constant solo puede tener un "
+                       "número o exactamente la embedding_matrix dada a la "
+                       "función: esta matriz no es ninguna de las dos")
         raise _bad(where, "a Constant initialiser may hold a number only, "
                    "not an array: weights are not taken from the "
                    "notebook (the check draws its own)",
