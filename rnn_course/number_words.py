@@ -367,7 +367,8 @@ def exact_match(predicted, expected):
     float
     """
     _same_length(predicted, expected)
-    return float(np.mean([p == e for p, e in zip(predicted, expected, strict=True)]))
+    pairs = zip(predicted, expected, strict=True)
+    return float(np.mean([p == e for p, e in pairs]))
 
 
 def character_accuracy(predicted, expected):
