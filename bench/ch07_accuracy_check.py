@@ -114,7 +114,9 @@ def markdown(record):
         f"{s['test_values']} other values; {s['epochs']} epochs of "
         f"batches of {s['batch_size']}. Score: the share of the test "
         "numbers decoded exactly (per-character accuracy beside it); CPU "
-        "seconds are the trainer's.", "",
+        "seconds are the trainer's own for building, training and "
+        "decoding (its start, Python's and TensorFlow's import, comes "
+        "on top: `bench/model_path.py` measures it).", "",
         "| model | seed | exact match | per character | CPU s | check |",
         "|---|---|---|---|---|---|",
     ]

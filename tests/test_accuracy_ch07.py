@@ -56,6 +56,13 @@ def test_reference_passes_with_the_recorded_numbers(reference_run):
     assert reference_run.character_accuracy == run["character_accuracy"]
 
 
+def test_the_reference_has_the_stated_size():
+    hidden = ch07_model.data()
+    model = reference(len(hidden.source_vocabulary),
+                      len(hidden.target_vocabulary))
+    assert model.count_params() == ch07_model.REFERENCE_PARAMETERS
+
+
 def test_the_verdict_names_the_share_and_the_threshold():
     low = ch07_model.Measured(exact_match=0.12, character_accuracy=0.5,
                               seconds=1.0)

@@ -1,5 +1,5 @@
 """Hostile Keras models: what a student could try against the accuracy
-checks of chapters 5 and 6.
+checks of chapters 5, 6 and 7.
 
 Each sample is the chapter solved (English), but for its model-building
 answer, which carries one attack on the grader: weights trained in the
@@ -8,14 +8,16 @@ learning rate of zero; a ``Lambda`` layer whose code would run wherever
 the model is loaded (here it would cut the grader's training to one
 epoch); a layer declaring millions of units; a description rewritten in
 the kernel to name a ``TFSMLayer`` (which loads a TensorFlow SavedModel
-from a path); the IMDB test part memorised in the embedding. Every one
+from a path); the IMDB test part memorised in the embedding; a chapter-7 description
+rewritten in the kernel to carry code where a number belongs. Every one
 must lose exactly the model's points, and nothing else:
 tests/test_autograde.py asserts each score, that no file of the course
 or of the venv changed and that no process survives.
 """
 
-#: Slugs of the two chapters whose model is trained by its check.
+#: Slugs of the chapters whose model is trained by its check.
 OVERFITTING, SENTIMENT = "05-overfitting", "06-sentiment"
+SEQ2SEQ = "07-seq2seq-attention"
 
 SMUGGLED = '''def build_regularised_model(num_words):
     # Weights "trained" here, kept by Constant initialisers and a zero
@@ -117,6 +119,40 @@ MEMORISED = '''def build_sentiment_model(embedding_matrix, sequence_length):
     return model
 '''
 
+REWRITTEN_DESCRIPTION = '''import sys
+
+
+def build_seq2seq_model(source_vocab_size, target_vocab_size):
+    source = keras.Input((None,), dtype="int32")
+    decoder = keras.Input((None,), dtype="int32")
+    x = keras.layers.Embedding(source_vocab_size, 32, mask_zero=True)(source)
+    states, last = keras.layers.GRU(64, return_sequences=True,
+                                    return_state=True)(x)
+    y = keras.layers.Embedding(target_vocab_size, 32, mask_zero=True)(decoder)
+    s = keras.layers.GRU(64, return_sequences=True)(y, initial_state=last)
+    s = keras.layers.Concatenate()([s, keras.layers.Attention()([s, states])])
+    out = keras.layers.Dense(target_vocab_size, activation="softmax")(s)
+    model = keras.Model([source, decoder], out)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def _evil_describe(model, arguments=()):
+    # The kernel's describer rewritten: a learning rate the validator's
+    # bounds would not allow, given as a string that names a function.
+    described = _original_describe(model, arguments)
+    described["compile"]["optimizer"]["config"]["learning_rate"] = (
+        "__import__('os').system('touch /tmp/pwned')")
+    return described
+
+
+_describer = sys.modules.get("_course_describe")
+if _describer is not None:
+    _original_describe = _describer.describe
+    _describer.describe = _evil_describe
+'''
+
 #: student: (chapter slug, graded function, its answer cell)
 ATTACKS = {
     "hostile-model-smuggle": (OVERFITTING, "build_regularised_model",
@@ -127,6 +163,8 @@ ATTACKS = {
     "hostile-model-tfsm": (OVERFITTING, "build_regularised_model", TFSM),
     "hostile-model-memorise": (SENTIMENT, "build_sentiment_model",
                                MEMORISED),
+    "hostile-model-rewritten": (SEQ2SEQ, "build_seq2seq_model",
+                                REWRITTEN_DESCRIPTION),
 }
 
 
