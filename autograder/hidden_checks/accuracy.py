@@ -332,14 +332,6 @@ def _is_binary_cross_entropy(loss):
 # ------------------------------------------------------------- training
 
 
-class TrainingTooLong(RuntimeError):
-    """The training ran past its time limit and was stopped."""
-
-    def __init__(self, seconds):
-        super().__init__(f"stopped after {seconds:.0f} s of CPU time")
-        self.seconds = seconds
-
-
 @contextlib.contextmanager
 def kept_random_state():
     """Give Python's and NumPy's global random states back afterwards.
@@ -408,7 +400,7 @@ def expect_accuracy_metric(spec, *, name, lang):
 
 
 def train(spec, data, budget, seed, *, max_seconds, max_parameters,
-          weights=None, name, lang):
+          weights=None, name, lang, hint=None):
     """Train the described model on ``data`` in the training sandbox.
 
     Parameters
@@ -436,6 +428,9 @@ def train(spec, data, budget, seed, *, max_seconds, max_parameters,
     name : str
         The graded function, for messages.
     lang : {"en", "es"}
+    hint : Text, optional
+        Said after the failure of a training stopped by ``max_seconds``
+        (what the chapter's model needs).
 
     Returns
     -------
@@ -443,17 +438,12 @@ def train(spec, data, budget, seed, *, max_seconds, max_parameters,
         ``seconds`` is the trainer's CPU time (training and evaluation).
     p_val : np.ndarray of float32, shape (validation,)
         The trained model's outputs on the validation part.
-
-    Raises
-    ------
-    TrainingTooLong
-        If the training ran past ``max_seconds``.
     """
     x_train, y_train, x_val, y_val = data[:4]
     outcome = _trained(spec, x_train, y_train, x_val, budget, seed,
                        max_seconds=max_seconds,
                        max_parameters=max_parameters, weights=weights,
-                       name=name, lang=lang)
+                       name=name, lang=lang, hint=hint)
     p_train = outcome.p_train.reshape(-1)
     p_val = outcome.p_eval.reshape(-1)
     if p_train.shape != y_train.shape or p_val.shape != y_val.shape:
@@ -471,7 +461,7 @@ def train(spec, data, budget, seed, *, max_seconds, max_parameters,
 
 
 def decode(spec, data, budget, seed, *, steps, start, end, max_seconds,
-           max_parameters, name, lang):
+           max_parameters, name, lang, hint=None):
     """Train a described encoder-decoder in the sandbox; what it decodes.
 
     Parameters
@@ -481,7 +471,7 @@ def decode(spec, data, budget, seed, *, steps, start, end, max_seconds,
     data : (list of np.ndarray, np.ndarray, list of np.ndarray)
         ``([sources, decoder_inputs], targets, [test_sources])``: teacher
         forcing's inputs and targets, and the sources to decode.
-    budget, seed, max_seconds, max_parameters, name, lang
+    budget, seed, max_seconds, max_parameters, name, lang, hint
         As for :func:`train`.
     steps, start, end : int
         Ids decoded per source at most, the id that starts the decoder's
@@ -493,21 +483,19 @@ def decode(spec, data, budget, seed, *, steps, start, end, max_seconds,
         Greedily decoded (:func:`trusted_grading.trainer.greedy_decode`).
     seconds : float
         The trainer's CPU seconds.
-
-    Raises
-    ------
-    TrainingTooLong
     """
     x_train, y_train, x_eval = data
     outcome = _trained(spec, x_train, y_train, x_eval, budget, seed,
                        max_seconds=max_seconds,
                        max_parameters=max_parameters, name=name, lang=lang,
+                       hint=hint,
                        decode={"steps": steps, "start": start, "end": end})
     return outcome.p_eval, outcome.cpu_seconds
 
 
 def _trained(spec, x_train, y_train, x_eval, budget, seed, *, max_seconds,
-             max_parameters, name, lang, weights=None, decode=None):
+             max_parameters, name, lang, weights=None, decode=None,
+             hint=None):
     """The trainer's outcome, or a failure that says what stopped it."""
     try:
         outcome = training.train(
@@ -523,7 +511,16 @@ def _trained(spec, x_train, y_train, x_eval, budget, seed, *, max_seconds,
                         f"El modelo de {name} no se puede calificar: "
                         f"{outcome.refused['es']}."))
     if outcome.too_long is not None:
-        raise TrainingTooLong(outcome.too_long)
+        fail(lang, Text(
+            f"The check stopped the training of the model of {name} "
+            f"after {outcome.too_long:.0f} s of CPU time (at most "
+            f"{max_seconds:g} s for {budget.epochs} epochs): the model is "
+            "far larger or slower than this chapter needs.",
+            f"La prueba detuvo el entrenamiento del modelo de {name} a "
+            f"los {outcome.too_long:.0f} s de CPU (como máximo "
+            f"{max_seconds:g} s para {budget.epochs} épocas): el modelo es "
+            "mucho más grande o lento de lo que este capítulo necesita.",
+        ), hint)
     return outcome
 
 
