@@ -54,6 +54,16 @@ LANGUAGES = {
 }
 
 
+#: The address the course was drafted with: it does not exist.
+PLACEHOLDER = "github.com/rnn-course/rnn-course"
+
+
+def has_repository(config):
+    """Whether ``config`` names a real address for the repository."""
+    url = (config.get("repository") or {}).get("url") or ""
+    return bool(url.strip()) and PLACEHOLDER not in url
+
+
 def site_config(lang):
     """The shared ``_config.yml`` with this language's title and locale."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text("utf-8"))
@@ -73,19 +83,13 @@ def site_config(lang):
     extensions = config["sphinx"].get("local_extensions", {})
     for name, folder in extensions.items():
         extensions[name] = str(ROOT / folder)
-    # The repository's address, one setting in _config.yml, as the MyST
-    # substitutions {{ repository_url }} and {{ repository_folder }} (the
-    # folder that `git clone` makes), which book/*/run-exercises.md uses.
-    parse = config.setdefault("parse", {})
-    myst_extensions = parse.setdefault("myst_enable_extensions", [])
-    if "substitution" not in myst_extensions:
-        myst_extensions.append("substitution")
-    url = config["repository"]["url"]
-    folder = url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
-    parse["myst_substitutions"] = {
-        "repository_url": url,
-        "repository_folder": folder,
-    }
+    # The repository's address, one setting in _config.yml: without one
+    # (the course has no public address yet), no page links to a
+    # repository and no page opens its notebook on Binder or Colab, which
+    # need a public one.
+    if not has_repository(config):
+        config["html"]["use_repository_button"] = False
+        config.pop("launch_buttons", None)
     return config
 
 

@@ -256,36 +256,28 @@ def run_page(built_html, lang):
     return built_html / lang / "book" / lang / "run-exercises.html"
 
 
-def repository_url():
-    import yaml
-
-    config = yaml.safe_load((ROOT / "_config.yml").read_text("utf-8"))
-    return config["repository"]["url"]
-
-
-def missing_repository(page, url):
-    """What the run page lacks of the repository's address: the clone
-    command, the install command and a link to the repository."""
+def missing_instructions(page):
+    """What the run page lacks of the two ways to install the course
+    from the folder the student received: ``make lab`` in it, or
+    ``pip install -e`` of it."""
     missing = []
-    if f"git clone {url}" not in page.text:
-        missing.append("git clone")
-    if f'pip install "rnn-course @ git+{url}"' not in page.text:
-        missing.append("pip install")
-    if not any(a["href"] == url for a in page.anchors):
-        missing.append("link")
+    if "make lab" not in page.text:
+        missing.append("make lab")
+    if not re.search(r"pip install -e <[^>]+>", page.text):
+        missing.append("pip install -e")
     return missing
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_run_page_shows_the_repository_url(built_html, lang):
+def test_run_page_sends_the_reader_to_the_course_folder(built_html, lang):
     path = run_page(built_html, lang)
     assert path.exists(), f"{path} is missing"
-    url = repository_url()
-    assert missing_repository(article(path), url) == []
-    # The detector sees a page that names another address.
-    planted = path.read_text("utf-8").replace(url, "https://example.org/x")
-    assert missing_repository(article(planted), url) == [
-        "git clone", "pip install", "link"]
+    page = article(path)
+    assert missing_instructions(page) == []
+    # The detector sees the same page installing from elsewhere.
+    page.text = page.text.replace("make lab", "make all").replace(
+        "pip install -e", "pip install")
+    assert missing_instructions(page) == ["make lab", "pip install -e"]
 
 
 def links_to(page_path, page, target):
@@ -462,19 +454,25 @@ def test_spanish_prose_is_latin_american_with_decimal_points(built_html):
     assert not offenders, (offenders, hints(sum(offenders.values(), [])))
 
 
-def test_run_page_reads_the_repository_setting():
-    """The address is written once, in _config.yml: the pages use the
-    substitution that book/build.py makes from it, never a copy."""
+def test_no_address_no_repository_or_launch_buttons():
+    """Without a real address in _config.yml's repository.url (empty,
+    or the placeholder the course was drafted with), the sites have no
+    repository button and no launch buttons; with one, they have both."""
     build = load_script("book/build.py")
-    url = repository_url()
     for lang in LANGS:
-        parse = build.site_config(lang)["parse"]
-        assert "substitution" in parse["myst_enable_extensions"]
-        assert parse["myst_substitutions"]["repository_url"] == url
-        source = (ROOT / "book" / lang / "run-exercises.md").read_text(
-            "utf-8")
-        assert "repository_url" in source
-        assert url not in source, f"book/{lang}/run-exercises.md copies it"
+        config = build.site_config(lang)
+        if build.has_repository(config):
+            assert config["html"]["use_repository_button"]
+            assert "launch_buttons" in config
+        else:
+            assert not config["html"]["use_repository_button"]
+            assert "launch_buttons" not in config
+    assert not build.has_repository({"repository": {"url": ""}})
+    assert not build.has_repository({})
+    assert not build.has_repository(
+        {"repository": {"url": "https://github.com/rnn-course/rnn-course"}})
+    assert build.has_repository(
+        {"repository": {"url": "https://github.com/someone/rnn-course"}})
 
 
 # --- The theme's interface strings (book/_ext/interface.py) -------------
