@@ -483,8 +483,9 @@ ENGLISH_LABELS = re.compile(
 #: Thousands grouped with commas ("10,000"): a Spanish reader takes
 #: "2,000" for two.
 COMMA_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
-#: A count of five digits or more written without grouping ("5383681").
-UNGROUPED = re.compile(r"(?<![\d.,\u202f\w-])\d{5,}(?![\d\w-]|\.\d)")
+#: A count of five digits or more written without grouping ("5383681");
+#: digits right after a slash belong to a path, a DOI or an address.
+UNGROUPED = re.compile(r"(?<![\d.,\u202f\w/-])\d{5,}(?![\d\w-]|\.\d)")
 
 
 class PageText(HTMLParser):
@@ -492,7 +493,9 @@ class PageText(HTMLParser):
     ``prose`` (paragraphs, list items, headings, captions, the footer),
     ``table`` (cells) or ``output`` (text printed by a code cell). The
     code of code cells, inline code, math, scripts and styles are left
-    out."""
+    out, and so is text marked as another language (an element with a
+    ``lang`` attribute below the page's root: the glossary's column of
+    the other language's terms)."""
 
     SKIP_TAGS = {"script", "style", "code", "template", "noscript"}
     SKIP_CLASSES = {"cell_input", "math", "highlight"}
@@ -510,6 +513,7 @@ class PageText(HTMLParser):
             return
         classes = set((dict(attrs).get("class") or "").split())
         skip = tag in self.SKIP_TAGS or bool(classes & self.SKIP_CLASSES)
+        skip = skip or (tag != "html" and bool(dict(attrs).get("lang")))
         self.stack.append((tag, skip, self.BLOCKS.get(tag)))
 
     def handle_endtag(self, tag):
@@ -569,11 +573,14 @@ def test_the_label_and_number_detectors_find_planted_cases():
     assert misgrouped_numbers(planted, "es") == ["5383681", "2,000"]
     assert misgrouped_numbers(planted, "en") == ["5383681"]
     clean = page_text("<p>Con 10\u202f000 reseñas de 2026-12-03, versión "
-                      "3.15.1, exactitud 0.80034 y 2000 palabras.</p>"
-                      "<p>With 10,000 reviews.</p>")
+                      "3.15.1, exactitud 0.80034 y 2000 palabras "
+                      "(doi:10.1162/089976600300015015).</p>"
+                      "<p>With 10,000 reviews.</p>"
+                      '<table><tr><td>detención temprana</td><td><span '
+                      'lang="en">early stopping</span></td></tr></table>')
     assert misgrouped_numbers(clean[:1], "es") == []
-    assert misgrouped_numbers(clean[1:], "en") == []
-    assert english_labels(clean[:1]) == []
+    assert misgrouped_numbers(clean[1:2], "en") == []
+    assert english_labels(clean) == []  # the lang-marked term included
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
