@@ -6,13 +6,14 @@ answer, which carries one attack on the grader: weights trained in the
 student's kernel and smuggled in ``Constant`` initialisers with a
 learning rate of zero; a ``Lambda`` layer whose code would run wherever
 the model is loaded (here it would cut the grader's training to one
-epoch); a layer declaring millions of units; a description rewritten in
-the kernel to name a ``TFSMLayer`` (which loads a TensorFlow SavedModel
-from a path); the IMDB test part memorised in the embedding; a chapter-7 description
-rewritten in the kernel to carry code where a number belongs. Every one
-must lose exactly the model's points, and nothing else:
-tests/test_autograde.py asserts each score, that no file of the course
-or of the venv changed and that no process survives.
+epoch); the kernel's description rewritten to declare layers of 12,500
+units (4 GiB of weights if built as declared), or to name a
+``TFSMLayer`` (which loads a TensorFlow SavedModel from a path); the
+IMDB test part memorised in the embedding; a chapter-7 description
+rewritten to carry code where a number belongs. Every one must lose
+exactly the model's points, and nothing else: tests/test_autograde.py
+asserts each score, that no file of the course or of the venv changed
+and that no process survives.
 """
 
 #: Slugs of the chapters whose model is trained by its check.
@@ -53,18 +54,36 @@ GADGET = '''def build_regularised_model(num_words):
     return model
 '''
 
-BOMB = '''def build_regularised_model(num_words):
+BOMB = '''import sys
+
+
+def build_regularised_model(num_words):
     model = keras.Sequential([
         keras.Input((num_words,)),
-        keras.layers.Dense(12500, activation="relu"),
+        keras.layers.Dense(16, activation="relu"),
         keras.layers.Dropout(0.5),
-        keras.layers.Dense(12500, activation="relu"),
+        keras.layers.Dense(16, activation="relu"),
         keras.layers.Dropout(0.5),
         keras.layers.Dense(1, activation="sigmoid"),
     ])
     model.compile(optimizer="rmsprop", loss="binary_crossentropy",
                   metrics=["accuracy"])
     return model
+
+
+def _bomb_describe(model, arguments=()):
+    # A few kilobytes that declare 12,500 units per hidden layer: built
+    # as declared, 3.9 GiB of weights in the grader.
+    described = _original_describe(model, arguments)
+    for layer in described["config"]["layers"][1:4:2]:
+        layer["config"]["units"] = 12500
+    return described
+
+
+_describer = sys.modules.get("_course_describe")
+if _describer is not None:
+    _original_describe = _describer.describe
+    _describer.describe = _bomb_describe
 '''
 
 TFSM = '''import sys
