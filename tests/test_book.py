@@ -582,7 +582,7 @@ def ending_problems(text, lang, slug):
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_chapter_ends_with_ideas_exercises_and_notebook(lang):
     pages = chapter_sources(lang)
-    assert len(pages) == 6
+    assert len(pages) == 7
     offenders = {}
     for page in pages:
         found = ending_problems(page.read_text("utf-8"), lang, page.stem)
