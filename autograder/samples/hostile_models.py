@@ -54,10 +54,8 @@ GADGET = '''def build_regularised_model(num_words):
     return model
 '''
 
-BOMB = '''import sys
-
-
-def build_regularised_model(num_words):
+#: A chapter-5 model the checks accept, written as a student would.
+HONEST_CH05 = '''def build_regularised_model(num_words):
     model = keras.Sequential([
         keras.Input((num_words,)),
         keras.layers.Dense(16, activation="relu"),
@@ -69,56 +67,42 @@ def build_regularised_model(num_words):
     model.compile(optimizer="rmsprop", loss="binary_crossentropy",
                   metrics=["accuracy"])
     return model
-
-
-def _bomb_describe(model, arguments=()):
-    # A few kilobytes that declare 12,500 units per hidden layer: built
-    # as declared, 3.9 GiB of weights in the grader.
-    described = _original_describe(model, arguments)
-    for layer in described["config"]["layers"][1:4:2]:
-        layer["config"]["units"] = 12500
-    return described
-
-
-_describer = sys.modules.get("_course_describe")
-if _describer is not None:
-    _original_describe = _describer.describe
-    _describer.describe = _bomb_describe
 '''
 
-TFSM = '''import sys
+
+def rewritten(model_source, rewrite):
+    """An answer cell whose kernel rewrites the model's description.
+
+    ``rewrite`` is the body of ``_rewrite(described)`` (4-space indent),
+    which changes the description that the kernel's describer made
+    before it crosses to the grader.
+    """
+    return (f"import sys\n\n\n{model_source}\n\n"
+            "def _rewritten_describe(model, arguments=()):\n"
+            "    described = _original_describe(model, arguments)\n"
+            f"{rewrite}"
+            "    return described\n\n\n"
+            "_describer = sys.modules.get(\"_course_describe\")\n"
+            "if _describer is not None:\n"
+            "    _original_describe = _describer.describe\n"
+            "    _describer.describe = _rewritten_describe\n")
 
 
-def build_regularised_model(num_words):
-    model = keras.Sequential([
-        keras.Input((num_words,)),
-        keras.layers.Dense(16, activation="relu"),
-        keras.layers.Dropout(0.5),
-        keras.layers.Dense(16, activation="relu"),
-        keras.layers.Dropout(0.5),
-        keras.layers.Dense(1, activation="sigmoid"),
-    ])
-    model.compile(optimizer="rmsprop", loss="binary_crossentropy",
-                  metrics=["accuracy"])
-    return model
+#: Declares 12,500 units per hidden layer in a few kilobytes: built as
+#: declared, 3.9 GiB of weights in the grader.
+BOMB = rewritten(HONEST_CH05, """\
+    for layer in described["config"]["layers"][1:4:2]:
+        layer["config"]["units"] = 12500
+""")
 
-
-def _evil_describe(model, arguments=()):
-    # The kernel's describer rewritten: the grader is told the model
-    # holds a TFSMLayer that loads a SavedModel from a path.
-    described = _original_describe(model, arguments)
+#: Tells the grader the model holds a TFSMLayer that loads a SavedModel
+#: from a path.
+TFSM = rewritten(HONEST_CH05, """\
     described["config"]["layers"][1] = {
         "class_name": "TFSMLayer", "module": "keras.layers",
         "config": {"name": "tfsm", "filepath": "/tmp/payload",
                    "call_endpoint": "serve"}}
-    return described
-
-
-_describer = sys.modules.get("_course_describe")
-if _describer is not None:
-    _original_describe = _describer.describe
-    _describer.describe = _evil_describe
-'''
+""")
 
 MEMORISED = '''def build_sentiment_model(embedding_matrix, sequence_length):
     # Vectors "trained" in the kernel (on the course's test reviews),
@@ -138,9 +122,8 @@ MEMORISED = '''def build_sentiment_model(embedding_matrix, sequence_length):
     return model
 '''
 
-REWRITTEN_DESCRIPTION = '''import sys
-
-
+#: A chapter-7 description that carries code where a number belongs.
+REWRITTEN_DESCRIPTION = rewritten('''\
 def build_seq2seq_model(source_vocab_size, target_vocab_size):
     source = keras.Input((None,), dtype="int32")
     decoder = keras.Input((None,), dtype="int32")
@@ -155,22 +138,10 @@ def build_seq2seq_model(source_vocab_size, target_vocab_size):
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     return model
-
-
-def _evil_describe(model, arguments=()):
-    # The kernel's describer rewritten: a learning rate the validator's
-    # bounds would not allow, given as a string that names a function.
-    described = _original_describe(model, arguments)
+''', """\
     described["compile"]["optimizer"]["config"]["learning_rate"] = (
         "__import__('os').system('touch /tmp/pwned')")
-    return described
-
-
-_describer = sys.modules.get("_course_describe")
-if _describer is not None:
-    _original_describe = _describer.describe
-    _describer.describe = _evil_describe
-'''
+""")
 
 #: student: (chapter slug, graded function, its answer cell)
 ATTACKS = {
