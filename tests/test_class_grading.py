@@ -65,13 +65,17 @@ def scores(db_url):
 
 def compared(found):
     """The scores of :func:`scores` that belong to :data:`COMPARED`, of
-    the students who handed in one of those assignments (a run of every
-    assignment also knows the students of chapters 5-7 only, with zeros
-    where they handed nothing in)."""
-    students = {key[0] for key in found
-                if len(key) == 4 and key[1] in COMPARED}
+    the sample students who hand in one of those assignments (a run of
+    every assignment also knows the students of chapters 5-7 only, with
+    zeros where they handed nothing in)."""
     return {key: value for key, value in found.items()
-            if key[1] in COMPARED and key[0] in students}
+            if key[1] in COMPARED and key[0] in SUBMITTERS}
+
+
+#: The sample students with a submission of chapters 1-4.
+SUBMITTERS = {path.parent.name for path in
+              (ROOT / "autograder" / "samples").glob("*/*")
+              if path.name in COMPARED}
 
 
 def sqlite_of(course):
