@@ -223,7 +223,7 @@ def test_generator_crosses_as_its_state():
 
 def test_models_cross_only_as_validated_descriptions(tmp_path):
     import keras
-    from trusted_grading.session import load_model
+    from trusted_grading.session import build_described_model
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     model.compile(optimizer="adam", loss="mse")
@@ -232,7 +232,8 @@ def test_models_cross_only_as_validated_descriptions(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.npz"]
     with np.load(tmp_path / "m.npz") as npz:
         assert npz.files == []
-    back = wire.load(tmp_path, "m", max_bytes=LIMIT, model_loader=load_model)
+    back = wire.load(tmp_path, "m", max_bytes=LIMIT,
+                     model_loader=build_described_model)
     assert back is not model and isinstance(back, keras.Model)
     assert back.output_shape == (None, 2) and back.compiled
     # The grader's own weights: none of the student's model's.
@@ -248,7 +249,8 @@ def test_models_cross_only_as_validated_descriptions(tmp_path):
     from trusted_grading.models import Refused
 
     with pytest.raises(Refused, match="Lambda is not allowed"):
-        wire.load(tmp_path, "lam", max_bytes=LIMIT, model_loader=load_model)
+        wire.load(tmp_path, "lam", max_bytes=LIMIT,
+                  model_loader=build_described_model)
 
 
 def test_an_archive_tag_is_never_loaded(tmp_path):

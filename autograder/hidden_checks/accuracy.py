@@ -352,7 +352,7 @@ def model_spec(model, *, name, lang, arguments=()):
 
     In trusted grading ``model`` is the grader's own, built from the
     description the kernel sent (:func:`trusted_grading.session.
-    load_model`); in tests it is the function's model itself. Either
+    build_described_model`); in tests it is the function's model itself. Either
     way it is described again here (:func:`describe.describe`) and
     validated (:func:`models.validate`): what is trained is that
     description, never the object.

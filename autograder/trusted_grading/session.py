@@ -399,7 +399,8 @@ class KernelSession:
                 raise NoAnswer(message("no_answer", self.lang))
             result = wire.load(outbox, f"{stem}-result",
                                max_bytes=self.max_transfer,
-                               arguments=lookup, model_loader=load_model)
+                               arguments=lookup,
+                               model_loader=build_described_model)
             after = wire.load(outbox, f"{stem}-after",
                               max_bytes=self.max_transfer)
         except models.Refused as error:
@@ -476,7 +477,7 @@ def _read_json(path):
         return None
 
 
-def load_model(description, arguments=None):
+def build_described_model(description, arguments=None):
     """The grader's own model built from a kernel's description.
 
     The description is validated (:func:`models.validate`), then built
